@@ -1,0 +1,157 @@
+// The dispatch seam. A Backend implements every kernel for one device type; NDArray calls
+// backend_for(device) and never names a device-specific library. Kernels receive StridedViews:
+// arbitrary (also negative or zero) strides, so transposed, sliced, flipped and broadcast
+// inputs are read in place. A new device is a new folder under backends/ that implements this
+// interface and registers itself with register_backend().
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "needle/device.h"
+#include "needle/dtype.h"
+#include "needle/shape.h"
+
+namespace needle {
+
+// A non-owning description of an array's elements: element (i0, i1, ...) lives at
+// data + (offset + sum_k i_k * strides[k]) * dtype_size(dtype).
+struct StridedView {
+  void* data = nullptr;  // the storage's base pointer (not offset-adjusted)
+  int64_t offset = 0;    // in elements
+  Shape shape;
+  Strides strides;  // in elements
+  DType dtype = DType::Float32;
+  Device device;
+
+  int64_t ndim() const { return static_cast<int64_t>(shape.size()); }
+  int64_t numel() const { return needle::numel(shape); }
+  template <typename T>
+  T* ptr() const {
+    return static_cast<T*>(data) + offset;
+  }
+  // Row-major dense from `offset` (any stride is fine along size-1 axes).
+  bool is_contiguous() const;
+};
+
+enum class UnaryOp : uint8_t {
+  Neg, Exp, Log, Sqrt, Tanh, Sigmoid, Relu, Abs, Sign, Sin, Cos, Square, Reciprocal,
+  LogicalNot,  // x == 0, into a Bool output
+};
+enum class BinaryOp : uint8_t {
+  Add, Sub, Mul, Div, Pow, Maximum, Minimum,
+  Eq, Ne, Lt, Le, Gt, Ge,  // comparisons: Bool output
+};
+enum class ReduceOp : uint8_t { Sum, Max, Min, Argmax, Argmin };
+
+const char* op_name(UnaryOp op);
+const char* op_name(BinaryOp op);
+const char* op_name(ReduceOp op);
+inline bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
+
+struct MemoryStats {
+  size_t allocated = 0;       // bytes in live arrays
+  size_t reserved = 0;        // bytes held from the system, cached blocks included
+  size_t peak_allocated = 0;  // high-water mark of `allocated`
+  size_t live_buffers = 0;    // blocks handed out and not yet returned
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+  // How many devices of this type exist (1 for the CPU; 0 when no GPU is present).
+  virtual int device_count() const = 0;
+  // Why device_count() is what it is, in words, for error messages and cuda_status().
+  virtual std::string availability() const = 0;
+
+  // --- memory -------------------------------------------------------------------------------
+  // Returns at least `nbytes` of device memory, 64-byte aligned (never null; nbytes may be 0).
+  virtual void* allocate(size_t nbytes, const Device& device) = 0;
+  virtual void deallocate(void* ptr, size_t nbytes, const Device& device) = 0;
+  virtual MemoryStats memory_stats(const Device& device) const = 0;
+  // Returns cached, unused blocks to the system.
+  virtual void empty_cache() = 0;
+  // Waits until all queued work on `device` is done.
+  virtual void synchronize(const Device& device) = 0;
+
+  // Host <-> device copies of `nbytes`; `device_ptr` is a pointer into this backend's memory.
+  virtual void copy_from_host(const void* host, void* device_ptr, size_t nbytes,
+                              const Device& device) = 0;
+  virtual void copy_to_host(const void* device_ptr, void* host, size_t nbytes,
+                            const Device& device) = 0;
+
+  // --- data movement ------------------------------------------------------------------------
+  // dst[i] = cast<dst.dtype>(src[i]) for every multi-index i; equal shapes, any dtypes, any
+  // strides. This is compact(), astype(), contiguous copies and slice assignment in one.
+  virtual void copy(const StridedView& src, const StridedView& dst) = 0;
+  // Every element of dst (strided) = value cast to dst.dtype.
+  virtual void fill(const StridedView& dst, double value) = 0;
+  // dst (compact) = uniform [low, high) or normal(mean, std) from Philox counters
+  // offset, offset+1, ... under `seed` (backends/common/philox.h).
+  virtual void random_uniform(const StridedView& dst, uint64_t seed, uint64_t offset, double low,
+                              double high) = 0;
+  virtual void random_normal(const StridedView& dst, uint64_t seed, uint64_t offset, double mean,
+                             double std) = 0;
+
+  // --- elementwise --------------------------------------------------------------------------
+  // All views have out's shape (broadcasting is already expressed as zero strides). `a` and
+  // `out` share a dtype, except LogicalNot whose output is Bool.
+  virtual void unary(UnaryOp op, const StridedView& a, const StridedView& out) = 0;
+  // a and b share a dtype; out has it too, or Bool for comparisons.
+  virtual void binary(BinaryOp op, const StridedView& a, const StridedView& b,
+                      const StridedView& out) = 0;
+  // out = a op scalar, or scalar op a when `scalar_first` (for 1 - x, 2 / x, 2 ** x).
+  virtual void binary_scalar(BinaryOp op, const StridedView& a, double scalar, bool scalar_first,
+                             const StridedView& out) = 0;
+  // out = cond ? a : b, cond Bool, a/b/out one dtype, all of out's shape.
+  virtual void where(const StridedView& cond, const StridedView& a, const StridedView& b,
+                     const StridedView& out) = 0;
+
+  // --- reductions ---------------------------------------------------------------------------
+  // Reduces `a` over `axes` (sorted, unique, non-empty) into `out`, which is compact and has
+  // a's shape with those axes set to 1. Argmax/Argmin take one axis and write Int64 indices
+  // (the first maximum wins, as in NumPy).
+  virtual void reduce(ReduceOp op, const StridedView& a, const Axes& axes,
+                      const StridedView& out) = 0;
+
+  // --- linear algebra -----------------------------------------------------------------------
+  // out (..., m, n) = a (..., m, k) @ b (..., k, n); the batch dims of a and b already have
+  // out's batch shape (zero strides where broadcast); out is compact. Float32 and Float64.
+  // A view whose last two axes are transposed is passed to BLAS as a transpose flag.
+  virtual void matmul(const StridedView& a, const StridedView& b, const StridedView& out) = 0;
+};
+
+// The backend serving `type`; throws DeviceError when none is registered (e.g. CUDA in a
+// CPU-only build).
+Backend& backend_for(DeviceType type);
+inline Backend& backend_for(const Device& device) { return backend_for(device.type); }
+bool has_backend(DeviceType type);
+// Called once per device type at library load (a static registrar in each backend).
+void register_backend(DeviceType type, std::unique_ptr<Backend> backend);
+
+// Device memory owned by one backend, shared by every NDArray that views it.
+class Storage {
+ public:
+  Storage(size_t nbytes, const Device& device);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  void* data() const { return data_; }
+  size_t nbytes() const { return nbytes_; }
+  const Device& device() const { return device_; }
+  // Storages alive in this process: tests use it to prove that graphs and arrays are freed.
+  static int64_t live_count();
+
+ private:
+  void* data_ = nullptr;
+  size_t nbytes_ = 0;
+  Device device_;
+  Backend* backend_ = nullptr;
+};
+
+}  // namespace needle
