@@ -12,3 +12,48 @@ if(NOT NEEDLE_CUDA STREQUAL "OFF")
   endif()
 endif()
 message(STATUS "needle: CUDA backend ${NEEDLE_WITH_CUDA}")
+
+if(NEEDLE_WITH_CUDA)
+  # One architecture keeps CI builds fast; sm_90 (H100/H200) unless the caller picks another
+  # (tests/gpu/run.sh passes the compute capability of the GPU it finds).
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES OR CMAKE_CUDA_ARCHITECTURES STREQUAL "")
+    set(CMAKE_CUDA_ARCHITECTURES 90 CACHE STRING "CUDA architectures to build for")
+  endif()
+  enable_language(CUDA)
+  # `needle` carries the public cxx_std_20 feature, which CMake also demands of the CUDA objects
+  # linked into it. CMake < 3.26 does not know nvcc's C++20 flag although nvcc >= 12 has it:
+  # tell it. (The kernels themselves are C++17-clean: they include only kernels/*.cuh and
+  # backends/common/philox.h.)
+  if(NOT DEFINED CMAKE_CUDA20_STANDARD_COMPILE_OPTION AND CMAKE_CUDA_COMPILER_ID STREQUAL "NVIDIA"
+     AND CMAKE_CUDA_COMPILER_VERSION VERSION_GREATER_EQUAL 12.0)
+    set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
+    set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
+    list(APPEND CMAKE_CUDA_COMPILE_FEATURES cuda_std_20)
+  endif()
+  if(DEFINED CMAKE_CUDA20_STANDARD_COMPILE_OPTION)
+    set(NEEDLE_CUDA_STANDARD 20)
+  else()
+    set(NEEDLE_CUDA_STANDARD 17)
+  endif()
+  message(STATUS "needle: CUDA architectures ${CMAKE_CUDA_ARCHITECTURES}, CUDA C++${NEEDLE_CUDA_STANDARD}")
+
+  # The kernels are an object library of their own so that the C++-only options of `needle`
+  # (warning flags, -march=native) never reach nvcc.
+  file(GLOB NEEDLE_CUDA_KERNELS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/kernels/*.cu)
+  add_library(needle_cuda_kernels OBJECT ${NEEDLE_CUDA_KERNELS})
+  set_target_properties(needle_cuda_kernels PROPERTIES
+    POSITION_INDEPENDENT_CODE ON
+    CUDA_STANDARD ${NEEDLE_CUDA_STANDARD}
+    CUDA_STANDARD_REQUIRED ON
+    CUDA_EXTENSIONS OFF)
+  target_include_directories(needle_cuda_kernels PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  target_link_libraries(needle_cuda_kernels PRIVATE CUDA::cudart)
+  # -lineinfo lets Nsight Compute map SASS back to source at no run-time cost.
+  target_compile_options(needle_cuda_kernels PRIVATE
+    -lineinfo $<$<BOOL:${NEEDLE_WARNINGS_AS_ERRORS}>:-Werror=all-warnings>)
+
+  file(GLOB NEEDLE_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/backends/cuda/*.cc)
+  target_sources(needle PRIVATE ${NEEDLE_CUDA_SOURCES} $<TARGET_OBJECTS:needle_cuda_kernels>)
+  target_compile_definitions(needle PRIVATE NEEDLE_WITH_CUDA=1)
+  target_link_libraries(needle PRIVATE CUDA::cudart CUDA::cublas CUDA::curand)
+endif()

@@ -59,6 +59,26 @@ struct MemoryStats {
   size_t live_buffers = 0;    // blocks handed out and not yet returned
 };
 
+// Hyper-parameters of one fused SGD step (optim/sgd.h documents the convention, which is the
+// lecture's: the momentum buffer is an exponential moving average of the gradient).
+struct SgdStepArgs {
+  double lr = 0.01;
+  double momentum = 0.0;      // 0: plain SGD, momentum_buf is not read (may be empty)
+  double weight_decay = 0.0;  // L2 folded into the gradient: g' = g + weight_decay * w
+  bool nesterov = false;      // update = momentum * u + (1 - momentum) * g' instead of u
+};
+
+// Hyper-parameters of one fused Adam/AdamW step; `step` is the 1-based global step count t.
+struct AdamStepArgs {
+  double lr = 1e-3;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  bool decoupled_weight_decay = false;  // AdamW: w <- w - lr * wd * w before the Adam update
+  int64_t step = 1;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -77,6 +97,10 @@ class Backend {
   virtual void empty_cache() = 0;
   // Waits until all queued work on `device` is done.
   virtual void synchronize(const Device& device) = 0;
+  // Whether float32 matmuls may use TF32 tensor cores (needle::cuda_set_allow_tf32). Backends
+  // without such a mode keep the defaults: the switch is ignored and reads false.
+  virtual void set_allow_tf32(bool allow) { (void)allow; }
+  virtual bool allow_tf32() const { return false; }
 
   // Host <-> device copies of `nbytes`; `device_ptr` is a pointer into this backend's memory.
   virtual void copy_from_host(const void* host, void* device_ptr, size_t nbytes,
@@ -123,6 +147,17 @@ class Backend {
   // out's batch shape (zero strides where broadcast); out is compact. Float32 and Float64.
   // A view whose last two axes are transposed is passed to BLAS as a transpose flag.
   virtual void matmul(const StridedView& a, const StridedView& b, const StridedView& out) = 0;
+
+  // --- fused optimizer updates (optim/) ------------------------------------------------------
+  // In-place parameter updates: `param`, `momentum_buf`, `exp_avg` and `exp_avg_sq` are written,
+  // `grad` is only read; all views share param's shape and dtype. The defaults
+  // (src/optim/backend_optimizer_steps.cc) compose the primitives above with scratch buffers,
+  // so every backend is correct; a backend overrides them with a single fused pass.
+  virtual void sgd_step(const StridedView& param, const StridedView& grad,
+                        const StridedView& momentum_buf, const SgdStepArgs& args);
+  virtual void adam_step(const StridedView& param, const StridedView& grad,
+                         const StridedView& exp_avg, const StridedView& exp_avg_sq,
+                         const AdamStepArgs& args);
 };
 
 // The backend serving `type`; throws DeviceError when none is registered (e.g. CUDA in a

@@ -131,6 +131,9 @@ class NDArray {
 
   // PyTorch-like text: "[[1.0000, 2.0000], ...]" with summarisation of large arrays.
   std::string to_string() const;
+  // The same, for a caller that prints it after `indent` columns of its own (Tensor's
+  // "tensor("): wrapped and nested lines are indented by that much more.
+  std::string to_string(int indent) const;
 
  private:
   NDArray(std::shared_ptr<Storage> storage, StridedView view)
@@ -197,6 +200,7 @@ NDArray ge(const NDArray& a, double s);
 NDArray where(const NDArray& cond, const NDArray& a, const NDArray& b);
 
 // --- reductions (axes = {} means all axes; negative axes count from the end) ---------------
+// sum of bool, uint8 and int32 arrays gives int64, as in PyTorch; other reductions keep dtype.
 NDArray sum(const NDArray& a, const Axes& axes = {}, bool keepdims = false);
 NDArray mean(const NDArray& a, const Axes& axes = {}, bool keepdims = false);
 NDArray max(const NDArray& a, const Axes& axes = {}, bool keepdims = false);

@@ -1,0 +1,116 @@
+// The CUDA caching allocator (see the header for the policy).
+#include "backends/cuda/caching_allocator.h"
+
+#include <algorithm>
+
+#include <cuda_runtime.h>
+#include <fmt/format.h>
+
+#include "backends/cuda/cuda_check.h"
+#include "backends/cuda/stream.h"
+#include "needle/error.h"
+
+namespace needle::cuda_backend {
+
+size_t CachingAllocator::round_size(size_t nbytes) {
+  if (nbytes <= kSmallLimit) {
+    return std::max(kSmallRound, (nbytes + kSmallRound - 1) / kSmallRound * kSmallRound);
+  }
+  return (nbytes + kLargeRound - 1) / kLargeRound * kLargeRound;
+}
+
+CachingAllocator::DeviceState& CachingAllocator::state(int device) const {
+  std::lock_guard<std::mutex> lock(states_mutex_);
+  if (static_cast<size_t>(device) >= states_.size()) states_.resize(device + 1);
+  auto& s = states_[static_cast<size_t>(device)];
+  if (!s) s = std::make_unique<DeviceState>();
+  return *s;
+}
+
+void* CachingAllocator::allocate(size_t nbytes, int device) {
+  const size_t size = round_size(nbytes);
+  DeviceState& s = state(device);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  // Best fit among cached blocks, accepting at most a little waste: any block below twice the
+  // request for small sizes, one more 2 MiB step (or 1/8) for large ones.
+  const size_t max_size = size <= kSmallLimit ? 2 * size : size + std::max(kLargeRound, size / 8);
+  auto it = s.free_blocks.lower_bound(size);
+  void* ptr = nullptr;
+  size_t block = 0;
+  if (it != s.free_blocks.end() && it->first <= max_size) {
+    block = it->first;
+    ptr = it->second;
+    s.free_blocks.erase(it);
+  } else {
+    DeviceGuard guard(device);
+    cudaError_t status = cudaMalloc(&ptr, size);
+    if (status == cudaErrorMemoryAllocation) {
+      (void)cudaGetLastError();  // not sticky: clear it so later launch checks stay clean
+      release_cached(s, device);
+      status = cudaMalloc(&ptr, size);
+    }
+    if (status == cudaErrorMemoryAllocation) {
+      (void)cudaGetLastError();
+      size_t free_bytes = 0, total_bytes = 0;
+      (void)cudaMemGetInfo(&free_bytes, &total_bytes);
+      (void)cudaGetLastError();
+      throw DeviceError(fmt::format(
+          "cuda:{}: out of memory allocating {} bytes ({} allocated by needle, {} reserved, "
+          "{} free of {} on the device)",
+          device, nbytes, s.stats.allocated, s.stats.reserved, free_bytes, total_bytes));
+    }
+    NEEDLE_CUDA_CHECK(status);
+    block = size;
+    s.stats.reserved += block;
+  }
+  s.live.emplace(ptr, block);
+  s.stats.allocated += block;
+  s.stats.live_buffers += 1;
+  s.stats.peak_allocated = std::max(s.stats.peak_allocated, s.stats.allocated);
+  return ptr;
+}
+
+void CachingAllocator::deallocate(void* ptr, int device) noexcept {
+  if (ptr == nullptr) return;
+  DeviceState& s = state(device);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  auto it = s.live.find(ptr);
+  if (it == s.live.end()) return;  // not ours: nothing sensible to do in a destructor
+  const size_t block = it->second;
+  s.live.erase(it);
+  s.stats.allocated -= block;
+  s.stats.live_buffers -= 1;
+  s.free_blocks.emplace(block, ptr);
+}
+
+MemoryStats CachingAllocator::stats(int device) const {
+  DeviceState& s = state(device);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.stats;
+}
+
+void CachingAllocator::release_cached(DeviceState& s, int device) {
+  if (s.free_blocks.empty()) return;
+  DeviceGuard guard(device);
+  // cudaFree waits for the device, so blocks still read by queued kernels are safe to free.
+  for (auto& [size, ptr] : s.free_blocks) {
+    NEEDLE_CUDA_CHECK(cudaFree(ptr));
+    s.stats.reserved -= size;
+  }
+  s.free_blocks.clear();
+}
+
+void CachingAllocator::empty_cache() {
+  size_t count = 0;
+  {
+    std::lock_guard<std::mutex> lock(states_mutex_);
+    count = states_.size();
+  }
+  for (size_t d = 0; d < count; ++d) {
+    DeviceState& s = state(static_cast<int>(d));
+    std::lock_guard<std::mutex> lock(s.mutex);
+    release_cached(s, static_cast<int>(d));
+  }
+}
+
+}  // namespace needle::cuda_backend

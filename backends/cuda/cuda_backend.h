@@ -1,0 +1,91 @@
+// CudaBackend: the Backend for DeviceType::CUDA. Memory comes from a CachingAllocator; every
+// kernel, copy and cuBLAS call of a GPU is queued on that GPU's one stream (stream.h), and
+// nothing synchronises except copy_to_host and synchronize(). Kernels live in kernels/*.cu;
+// this class checks arguments, turns views into kernel index structs and launches them.
+// Registered at library load, but no CUDA call happens until a GPU is first used, so a machine
+// without a GPU or driver loads the library and simply reports device_count() == 0.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <string>
+
+#include "backends/cuda/caching_allocator.h"
+#include "backends/cuda/pinned_staging.h"
+#include "needle/backend.h"
+
+namespace needle::cuda_backend {
+
+class CudaBackend : public Backend {
+ public:
+  std::string name() const override { return "cuda"; }
+  int device_count() const override;
+  std::string availability() const override;
+
+  void* allocate(size_t nbytes, const Device& device) override;
+  void deallocate(void* ptr, size_t nbytes, const Device& device) override;
+  MemoryStats memory_stats(const Device& device) const override;
+  void empty_cache() override;
+  void synchronize(const Device& device) override;
+  void set_allow_tf32(bool allow) override { allow_tf32_.store(allow); }
+  bool allow_tf32() const override { return allow_tf32_.load(); }
+
+  void copy_from_host(const void* host, void* device_ptr, size_t nbytes,
+                      const Device& device) override;
+  void copy_to_host(const void* device_ptr, void* host, size_t nbytes,
+                    const Device& device) override;
+
+  void copy(const StridedView& src, const StridedView& dst) override;
+  void fill(const StridedView& dst, double value) override;
+  void random_uniform(const StridedView& dst, uint64_t seed, uint64_t offset, double low,
+                      double high) override;
+  void random_normal(const StridedView& dst, uint64_t seed, uint64_t offset, double mean,
+                     double std) override;
+
+  void unary(UnaryOp op, const StridedView& a, const StridedView& out) override;
+  void binary(BinaryOp op, const StridedView& a, const StridedView& b,
+              const StridedView& out) override;
+  void binary_scalar(BinaryOp op, const StridedView& a, double scalar, bool scalar_first,
+                     const StridedView& out) override;
+  void where(const StridedView& cond, const StridedView& a, const StridedView& b,
+             const StridedView& out) override;
+
+  void reduce(ReduceOp op, const StridedView& a, const Axes& axes, const StridedView& out) override;
+
+  void matmul(const StridedView& a, const StridedView& b, const StridedView& out) override;
+
+  void sgd_step(const StridedView& param, const StridedView& grad, const StridedView& momentum_buf,
+                const SgdStepArgs& args) override;
+  void adam_step(const StridedView& param, const StridedView& grad, const StridedView& exp_avg,
+                 const StridedView& exp_avg_sq, const AdamStepArgs& args) override;
+
+  // Scratch memory for one operation, returned to the cache when the guard dies. Safe to free
+  // right after the launches that use it are queued: later work on the stream runs after them.
+  class Scratch {
+   public:
+    Scratch(CudaBackend& backend, size_t nbytes, int device);
+    ~Scratch();
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    void* get() const { return ptr_; }
+
+   private:
+    CudaBackend& backend_;
+    void* ptr_;
+    int device_;
+  };
+
+ private:
+  // Throws DeviceError unless `device` names an existing GPU; returns its index.
+  int checked_index(const Device& device, const char* op) const;
+  void probe() const;
+
+  CachingAllocator allocator_;
+  PinnedStaging staging_;
+  std::atomic<bool> allow_tf32_{false};
+  mutable std::once_flag probe_once_;
+  mutable int count_ = 0;
+  mutable std::string status_;
+};
+
+}  // namespace needle::cuda_backend

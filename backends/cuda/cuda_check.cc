@@ -1,0 +1,76 @@
+// The error paths of cuda_check.h and of the kernels' launch checks.
+#include "backends/cuda/cuda_check.h"
+
+#include <fmt/format.h>
+
+#include "kernels/kernels.cuh"
+#include "needle/error.h"
+
+namespace needle::cuda_backend {
+
+void throw_cuda_error(cudaError_t status, const char* expr, const char* file, int line) {
+  // Reset the runtime's "last error" so that the next, unrelated launch check does not report
+  // this failure again (sticky errors such as illegal addresses stay regardless).
+  (void)cudaGetLastError();
+  throw DeviceError(fmt::format("CUDA error {} ({}): {} in `{}` at {}:{}", static_cast<int>(status),
+                                cudaGetErrorName(status), cudaGetErrorString(status), expr, file,
+                                line));
+}
+
+void throw_cublas_error(cublasStatus_t status, const char* expr, const char* file, int line) {
+  throw DeviceError(fmt::format("cuBLAS error {} ({}): {} in `{}` at {}:{}",
+                                static_cast<int>(status), cublasGetStatusName(status),
+                                cublasGetStatusString(status), expr, file, line));
+}
+
+const char* curand_status_string(curandStatus_t status) {
+  switch (status) {
+    case CURAND_STATUS_SUCCESS:
+      return "no errors";
+    case CURAND_STATUS_VERSION_MISMATCH:
+      return "header file and linked library version mismatch";
+    case CURAND_STATUS_NOT_INITIALIZED:
+      return "generator not initialized";
+    case CURAND_STATUS_ALLOCATION_FAILED:
+      return "memory allocation failed";
+    case CURAND_STATUS_TYPE_ERROR:
+      return "generator is wrong type";
+    case CURAND_STATUS_OUT_OF_RANGE:
+      return "argument out of range";
+    case CURAND_STATUS_LENGTH_NOT_MULTIPLE:
+      return "length requested is not a multiple of dimension";
+    case CURAND_STATUS_DOUBLE_PRECISION_REQUIRED:
+      return "GPU does not have double precision";
+    case CURAND_STATUS_LAUNCH_FAILURE:
+      return "kernel launch failure";
+    case CURAND_STATUS_PREEXISTING_FAILURE:
+      return "preexisting failure on library entry";
+    case CURAND_STATUS_INITIALIZATION_FAILED:
+      return "initialization of CUDA failed";
+    case CURAND_STATUS_ARCH_MISMATCH:
+      return "architecture mismatch, GPU does not support feature";
+    case CURAND_STATUS_INTERNAL_ERROR:
+      return "internal library error";
+  }
+  return "unknown cuRAND status";
+}
+
+void throw_curand_error(curandStatus_t status, const char* expr, const char* file, int line) {
+  throw DeviceError(fmt::format("cuRAND error {}: {} in `{}` at {}:{}", static_cast<int>(status),
+                                curand_status_string(status), expr, file, line));
+}
+
+}  // namespace needle::cuda_backend
+
+namespace needle::kernels {
+
+void check_launch(const char* what, const char* file, int line) {
+  const cudaError_t status = cudaGetLastError();
+  if (status != cudaSuccess) {
+    throw DeviceError(fmt::format("CUDA kernel launch failed in {}: {} ({}) at {}:{}", what,
+                                  cudaGetErrorString(status), cudaGetErrorName(status), file,
+                                  line));
+  }
+}
+
+}  // namespace needle::kernels

@@ -1,0 +1,106 @@
+// StridedView -> kernel index structs (see the header).
+#include "backends/cuda/layout.h"
+
+#include <cstdint>
+#include <cstdlib>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "needle/error.h"
+
+namespace needle::cuda_backend {
+
+kernels::KDType kdtype(DType dtype) {
+  return static_cast<kernels::KDType>(dtype);
+}
+
+void* first_element(const StridedView& v) {
+  return static_cast<char*>(v.data) + v.offset * static_cast<int64_t>(dtype_size(v.dtype));
+}
+
+int check_devices(const char* op, std::initializer_list<const StridedView*> views) {
+  const Device& first = (*views.begin())->device;
+  for (const StridedView* v : views) {
+    NEEDLE_CHECK_AS(DeviceError, v->device.is_cuda() && v->device == first,
+                    "{}: operands on different devices ({} and {}); the CUDA backend needs "
+                    "them all on one GPU",
+                    op, first.str(), v->device.str());
+  }
+  return first.index;
+}
+
+void check_dtype(const char* op, const char* what, const StridedView& v, DType expected) {
+  NEEDLE_CHECK_AS(DTypeError, v.dtype == expected, "{}: {} has dtype {}, expected {}", op, what,
+                  dtype_name(v.dtype), dtype_name(expected));
+}
+
+kernels::ElementwiseArgs make_elementwise_args(const char* op,
+                                               std::initializer_list<const StridedView*> views) {
+  using kernels::kMaxDims;
+  const StridedView& out = **views.begin();
+  const size_t nops = views.size();
+  for (const StridedView* v : views) {
+    NEEDLE_CHECK_AS(ShapeError, v->shape == out.shape && v->strides.size() == v->shape.size(),
+                    "{}: operand shape {} differs from the output's {}", op, shape_str(v->shape),
+                    shape_str(out.shape));
+  }
+  kernels::ElementwiseArgs args;
+  args.nops = static_cast<int>(nops);
+  args.numel = out.numel();
+  size_t k = 0;
+  for (const StridedView* v : views) {
+    args.data[k] = first_element(*v);
+    args.dtype[k] = kdtype(v->dtype);
+    ++k;
+  }
+  if (args.numel == 0) return args;
+
+  // Outer-to-inner list of the axes that matter, merging an axis into the one inside it when
+  // every operand steps over both as one run.
+  std::vector<int64_t> sizes;
+  std::vector<std::vector<int64_t>> strides(nops);
+  for (size_t d = 0; d < out.shape.size(); ++d) {
+    if (out.shape[d] == 1) continue;
+    bool merge = !sizes.empty();
+    k = 0;
+    for (const StridedView* v : views) {
+      if (merge && strides[k].back() != v->strides[d] * out.shape[d]) merge = false;
+      ++k;
+    }
+    k = 0;
+    if (merge) {
+      sizes.back() *= out.shape[d];
+      for (const StridedView* v : views)
+        strides[k++].back() = v->strides[d];
+    } else {
+      sizes.push_back(out.shape[d]);
+      for (const StridedView* v : views)
+        strides[k++].push_back(v->strides[d]);
+    }
+  }
+  NEEDLE_CHECK_AS(ShapeError, static_cast<int>(sizes.size()) <= kMaxDims,
+                  "{}: the CUDA backend supports at most {} non-mergeable axes, got shape {}", op,
+                  kMaxDims, shape_str(out.shape));
+  const int ndim = static_cast<int>(sizes.size());
+  args.ndim = ndim;
+  bool contiguous = true;
+  bool fits32 = args.numel <= (int64_t(1) << 30);
+  for (int d = 0; d < ndim; ++d)
+    args.sizes[d] = sizes[ndim - 1 - d];
+  for (size_t i = 0; i < nops; ++i) {
+    int64_t span = 0;
+    for (int d = 0; d < ndim; ++d) {
+      const int64_t s = strides[i][ndim - 1 - d];
+      args.strides[i][d] = s;
+      span += std::llabs(s) * (args.sizes[d] - 1);
+    }
+    if (span >= (int64_t(1) << 31)) fits32 = false;
+    if (ndim > 1 || (ndim == 1 && args.strides[i][0] != 1)) contiguous = false;
+  }
+  args.contiguous = contiguous;
+  args.index32 = fits32;
+  return args;
+}
+
+}  // namespace needle::cuda_backend

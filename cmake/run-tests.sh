@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# The README's test command, and exactly what CI runs (.ci/run): installs what is missing,
+# checks formatting, builds everything with warnings as errors, runs every test with ctest,
+# then installs libneedle into a temporary prefix and builds and runs tests/consumer against
+# it, through find_package and through pkg-config. Exits non-zero if any step fails; a failing
+# test, format or consumer check lets the remaining steps run first so one run shows them all.
+set -euo pipefail
+
+# shellcheck source=cmake/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$NEEDLE_ROOT"
+
+failed=()  # names of the checks that failed, for the summary
+
+section "1/6 dependencies"
+bash cmake/install-deps.sh
+
+section "2/6 formatting (clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -n 1))"
+# Every C++/CUDA source in the checkout; git knows which files belong to it (build folders
+# excluded), and a plain copy without .git falls back to find.
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  mapfile -t sources < <(git ls-files --cached --others --exclude-standard -- \
+    '*.h' '*.hpp' '*.cc' '*.cpp' '*.cu' '*.cuh' | sort -u)
+else
+  mapfile -t sources < <(find . \( -path './build*' -o -path './.git' \) -prune -o -type f \
+    \( -name '*.h' -o -name '*.hpp' -o -name '*.cc' -o -name '*.cpp' -o -name '*.cu' \
+    -o -name '*.cuh' \) -print | sed 's|^\./||' | sort)
+fi
+unformatted=()
+for f in "${sources[@]}"; do
+  [ -f "$f" ] || continue  # deleted in the work tree but still in the index
+  clang-format --dry-run -Werror "$f" >/dev/null 2>&1 || unformatted+=("$f")
+done
+if [ ${#unformatted[@]} -eq 0 ]; then
+  echo "all ${#sources[@]} files formatted"
+else
+  printf 'not formatted (fix with: clang-format -i FILE):\n'
+  printf '  %s\n' "${unformatted[@]}"
+  failed+=("formatting")
+fi
+
+section "3/6 configure"
+needle_configure -DNEEDLE_BUILD_TESTS=ON -DNEEDLE_BUILD_EXAMPLES=ON
+
+section "4/6 build (-j$NEEDLE_JOBS)"
+# shellcheck disable=SC2119  # needle_build takes cmake arguments, not the script's
+needle_build
+
+section "5/6 tests (ctest)"
+ctest_log="$NEEDLE_BUILD_DIR/ctest.log"
+ctest --test-dir "$NEEDLE_BUILD_DIR" --output-on-failure -j2 --timeout 900 2>&1 \
+  | tee "$ctest_log" || failed+=("ctest")
+
+section "6/6 install and consumer (tests/consumer)"
+prefix=$(mktemp -d "${TMPDIR:-/tmp}/needle-install.XXXXXX")
+trap 'rm -rf "$prefix"' EXIT
+consumer_check() {
+  cmake --install "$NEEDLE_BUILD_DIR" --prefix "$prefix" | tail -n 3
+  # The installed package must name nothing from this checkout or its build folder (a
+  # build-only target such as needle_warnings, or an absolute source path).
+  if grep -n -e needle_warnings -e "$NEEDLE_ROOT" "$prefix"/lib*/cmake/needle/*.cmake; then
+    echo "the installed CMake package refers to the build tree (lines above)" >&2
+    return 1
+  fi
+  echo "-- find_package(needle) consumer"
+  cmake -S tests/consumer -B "$prefix/consumer-build" -DCMAKE_PREFIX_PATH="$prefix" \
+    -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$prefix/consumer-build" -j "$NEEDLE_JOBS" >/dev/null
+  # No LD_LIBRARY_PATH: the consumer must find libneedle through its RPATH alone.
+  env -u LD_LIBRARY_PATH "$prefix/consumer-build/consumer"
+}
+pkgconfig_check() {
+  echo "-- pkg-config consumer"
+  local pc
+  pc=$(find "$prefix" -name needle.pc -print -quit)
+  [ -n "$pc" ] || { echo "needle.pc was not installed" >&2; return 1; }
+  export PKG_CONFIG_PATH
+  PKG_CONFIG_PATH=$(dirname "$pc")
+  echo "pkg-config --cflags --libs needle: $(pkg-config --cflags --libs needle)"
+  # shellcheck disable=SC2046  # the flags are meant to split into words
+  c++ -O1 tests/consumer/main.cc $(pkg-config --cflags --libs needle) \
+    -Wl,-rpath,"$(pkg-config --variable=libdir needle)" -o "$prefix/consumer-pkgconfig"
+  env -u LD_LIBRARY_PATH "$prefix/consumer-pkgconfig" >/dev/null
+  echo "pkg-config consumer passed"
+}
+consumer_check || failed+=("find_package consumer")
+pkgconfig_check || failed+=("pkg-config consumer")
+
+section "summary"
+# ctest's own line, then one plain line counting every check: the ctest tests plus the three
+# checks above (formatting and the two consumers).
+ctest_line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$ctest_log" || true)
+ctest_total=0
+ctest_failed=0
+if [ -n "$ctest_line" ]; then
+  echo "ctest: $ctest_line"
+  ctest_total=$(sed -E 's/.* out of ([0-9]+).*/\1/' <<<"$ctest_line")
+  ctest_failed=$(sed -E 's/.* ([0-9]+) tests? failed.*/\1/' <<<"$ctest_line")
+else
+  echo "ctest: no summary line (did it run?)"
+  [[ " ${failed[*]} " == *" ctest "* ]] || failed+=("ctest")
+fi
+extra_failed=0
+for f in "${failed[@]}"; do
+  [ "$f" = ctest ] || extra_failed=$((extra_failed + 1))
+done
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED: ${failed[*]}"
+fi
+echo "checks: $((ctest_total - ctest_failed + 3 - extra_failed)) passed, $((ctest_failed + extra_failed)) failed"
+[ ${#failed[@]} -eq 0 ]

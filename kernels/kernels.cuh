@@ -1,0 +1,143 @@
+// The host-callable entry points of the CUDA kernels and the plain structs they take. This
+// header is included both by nvcc (kernels/*.cu) and by the host compiler (backends/cuda/*.cc),
+// so it holds only C++17 and cuda_runtime_api.h: no fmt, no needle headers. Enums mirror
+// needle's (DType, UnaryOp, BinaryOp, ReduceOp); backends/cuda/cuda_backend.cc static_asserts
+// that they agree. Launchers check every launch and throw needle::DeviceError on failure; they
+// never synchronize.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include <cuda_runtime_api.h>
+
+namespace needle::kernels {
+
+enum class KDType : uint8_t { Float32, Float64, Int32, Int64, UInt8, Bool };
+enum class KUnary : uint8_t {
+  Neg,
+  Exp,
+  Log,
+  Sqrt,
+  Tanh,
+  Sigmoid,
+  Relu,
+  Abs,
+  Sign,
+  Sin,
+  Cos,
+  Square,
+  Reciprocal,
+  LogicalNot,
+};
+enum class KBinary : uint8_t {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Maximum,
+  Minimum,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+};
+enum class KReduce : uint8_t { Sum, Max, Min, Argmax, Argmin };
+
+// Rank limit of the by-value index structs (after size-1 axes are dropped and mergeable axes
+// coalesced); the host side throws ShapeError above it.
+constexpr int kMaxDims = 8;
+constexpr int kMaxOperands = 4;
+
+// Up to four operands of one shape. Operand 0 is always the output. Pointers are already
+// advanced to each view's first element; dims are stored innermost first so kernels peel
+// indices with compile-time array positions.
+struct ElementwiseArgs {
+  int ndim = 0;
+  int64_t numel = 0;
+  int64_t sizes[kMaxDims] = {};
+  int nops = 0;
+  void* data[kMaxOperands] = {};
+  int64_t strides[kMaxOperands][kMaxDims] = {};
+  KDType dtype[kMaxOperands] = {};
+  bool contiguous = false;  // every operand dense in the same order: vectorised path
+  bool index32 = false;     // numel and every element offset fit in int32
+};
+
+// out = op(in0) / op(in0, in1) / ...; operand order: out, inputs.
+void launch_unary(KUnary op, const ElementwiseArgs& args, cudaStream_t stream);
+void launch_binary(KBinary op, const ElementwiseArgs& args, cudaStream_t stream);
+void launch_binary_scalar(KBinary op, const ElementwiseArgs& args, double scalar, bool scalar_first,
+                          cudaStream_t stream);
+// Operands: out, cond (Bool), a, b.
+void launch_where(const ElementwiseArgs& args, cudaStream_t stream);
+// Operands: dst, src; any pair of dtypes.
+void launch_copy(const ElementwiseArgs& args, cudaStream_t stream);
+// Operand: dst.
+void launch_fill(const ElementwiseArgs& args, double value, cudaStream_t stream);
+// Dense dst of n elements; element i from Philox counter offset + i (same mapping as the CPU).
+void launch_random_uniform(KDType dtype, void* dst, int64_t n, uint64_t seed, uint64_t offset,
+                           double low, double high, cudaStream_t stream);
+void launch_random_normal(KDType dtype, void* dst, int64_t n, uint64_t seed, uint64_t offset,
+                          double mean, double std, cudaStream_t stream);
+
+// A reduction seen as M output rows of R reduced elements each: element (m, r) lives at
+// in + kept_offset(m) + red_offset(r), where m and r are row-major over the kept and the reduced
+// axes. Dims are innermost first. `out` is dense (M elements, offset applied).
+struct ReduceArgs {
+  const void* in = nullptr;
+  KDType in_dtype = KDType::Float32;
+  void* out = nullptr;
+  KDType out_dtype = KDType::Float32;
+  int kept_ndim = 0;
+  int64_t kept_sizes[kMaxDims] = {};
+  int64_t kept_strides[kMaxDims] = {};
+  int red_ndim = 0;
+  int64_t red_sizes[kMaxDims] = {};
+  int64_t red_strides[kMaxDims] = {};
+  int64_t M = 0;
+  int64_t R = 0;
+  bool index32 = false;  // every input offset fits in int32
+};
+
+// How a reduction runs; plan_reduce fills it and says how much scratch (for per-split partial
+// results) launch_reduce needs.
+struct ReducePlan {
+  bool column = false;  // threads along x take different outputs (reduced axes are outer)
+  int block_x = 32;
+  int block_y = 1;
+  int64_t grid_x = 1;
+  int splits = 1;  // blocks sharing one output row; > 1 needs a second pass over partials
+  int64_t chunk = 0;
+  size_t workspace_bytes = 0;
+};
+
+ReducePlan plan_reduce(KReduce op, const ReduceArgs& args, int sm_count);
+// `workspace` holds at least plan.workspace_bytes (may be null when that is 0). Requires R > 0.
+void launch_reduce(KReduce op, const ReduceArgs& args, const ReducePlan& plan, void* workspace,
+                   cudaStream_t stream);
+
+// Defined on the host side (backends/cuda/cuda_check.cc): throws needle::DeviceError naming
+// `what` and file:line when cudaGetLastError() reports a failed launch.
+void check_launch(const char* what, const char* file, int line);
+
+}  // namespace needle::kernels
+
+#define NEEDLE_CHECK_LAUNCH(what) ::needle::kernels::check_launch((what), __FILE__, __LINE__)
+
+namespace needle::kernels {
+
+// Fused optimizer updates over dense float32/float64 arrays of n elements, in place; the
+// formulas are the CPU backend's (backends/cpu/optimizer_steps.cc). `u` is null without
+// momentum. For Adam the host precomputes step_size = lr / (1 - beta1^t),
+// inv_bc2 = 1 / (1 - beta2^t), l2 (coupled weight decay) and shrink (1 - lr * wd, AdamW).
+void launch_sgd_step(KDType dtype, void* w, const void* g, void* u, int64_t n, double lr,
+                     double weight_decay, double momentum, bool nesterov, cudaStream_t stream);
+void launch_adam_step(KDType dtype, void* w, const void* g, void* m, void* v, int64_t n,
+                      double beta1, double beta2, double step_size, double inv_bc2, double eps,
+                      double l2, double shrink, cudaStream_t stream);
+
+}  // namespace needle::kernels

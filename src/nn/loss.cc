@@ -1,0 +1,85 @@
+// Loss modules (loss.h), each composed from differentiable ops so its gradient comes from
+// autograd.
+#include "needle/nn/loss.h"
+
+#include <fmt/format.h>
+
+#include "needle/factories.h"
+#include "needle/ops.h"
+
+namespace needle::nn {
+namespace {
+
+Tensor reduce(const Tensor& per_element, Reduction reduction) {
+  switch (reduction) {
+    case Reduction::Mean:
+      return mean(per_element);
+    case Reduction::Sum:
+      return sum(per_element);
+    case Reduction::None:
+      return per_element;
+  }
+  return per_element;
+}
+
+void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {
+  NEEDLE_CHECK_AS(ShapeError, a.shape() == b.shape(), "{}: input {} and target {} differ in shape",
+                  op, shape_str(a.shape()), shape_str(b.shape()));
+}
+
+}  // namespace
+
+SoftmaxLossImpl::SoftmaxLossImpl(Reduction reduction_)
+    : Module("SoftmaxLoss"), reduction(reduction_) {}
+
+Tensor SoftmaxLossImpl::forward(const Tensor& logits, const Tensor& labels) {
+  NEEDLE_CHECK_AS(ShapeError, logits.ndim() == 2,
+                  "SoftmaxLoss: logits must be (batch, classes), got {}",
+                  shape_str(logits.shape()));
+  NEEDLE_CHECK_AS(ShapeError, labels.ndim() == 1 && labels.shape(0) == logits.shape(0),
+                  "SoftmaxLoss: labels of shape {} do not match logits {}",
+                  shape_str(labels.shape()), shape_str(logits.shape()));
+  const DType ld = labels.dtype();
+  NEEDLE_CHECK_AS(DTypeError, ld == DType::Int64 || ld == DType::Int32 || ld == DType::UInt8,
+                  "SoftmaxLoss: labels must be int64, int32 or uint8, got {}", dtype_name(ld));
+  const int64_t k = logits.shape(1);
+  const std::vector<int64_t> host = labels.to_vector<int64_t>();
+  for (size_t i = 0; i < host.size(); ++i) {
+    NEEDLE_CHECK_AS(IndexError, host[i] >= 0 && host[i] < k,
+                    "SoftmaxLoss: label {} at position {} is out of range for {} classes", host[i],
+                    i, k);
+  }
+  Tensor picked = sum(logits * one_hot(labels, k, logits.dtype()), {1});
+  return reduce(logsumexp(logits, {1}) - picked, reduction);
+}
+
+MSELossImpl::MSELossImpl(Reduction reduction_) : Module("MSELoss"), reduction(reduction_) {}
+
+Tensor MSELossImpl::forward(const Tensor& input, const Tensor& target) {
+  check_same_shape("MSELoss", input, target);
+  Tensor d = input - target;
+  return reduce(d * d, reduction);
+}
+
+L1LossImpl::L1LossImpl(Reduction reduction_) : Module("L1Loss"), reduction(reduction_) {}
+
+Tensor L1LossImpl::forward(const Tensor& input, const Tensor& target) {
+  check_same_shape("L1Loss", input, target);
+  Tensor d = input - target;
+  // |d| = relu(d) + relu(-d): gradient sign(d), and 0 at d == 0 as PyTorch.
+  return reduce(relu(d) + relu(-d), reduction);
+}
+
+BCEWithLogitsLossImpl::BCEWithLogitsLossImpl(Reduction reduction_)
+    : Module("BCEWithLogitsLoss"), reduction(reduction_) {}
+
+Tensor BCEWithLogitsLossImpl::forward(const Tensor& z, const Tensor& target) {
+  check_same_shape("BCEWithLogitsLoss", z, target);
+  // max(z, 0) - z t + log(1 + exp(-|z|)) never exponentiates a positive number. maximum()
+  // splits the gradient at ties, which makes the gradient at z == 0 exactly sigmoid(0) - t.
+  Tensor zero = zeros_like(z);
+  Tensor abs_z = maximum(z, -z);
+  return reduce(maximum(z, zero) - z * target + log(exp(-abs_z) + 1.0), reduction);
+}
+
+}  // namespace needle::nn

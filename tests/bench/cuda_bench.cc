@@ -1,0 +1,131 @@
+// GPU benchmarks of the CUDA backend, reported in the units PyTorch comparisons use
+// (tests/gpu/torch_bench.py measures the same operations): matmul 4096^3 in TFLOP/s (fp32, and
+// with TF32 allowed), elementwise add over 64M floats and a full sum of 64M floats in GB/s
+// (bytes read + written). Each iteration queues several launches and then synchronises, so
+// the timing is of GPU work, not of one launch's latency. Without a GPU every benchmark is
+// skipped with the reason.
+#include <benchmark/benchmark.h>
+
+#include <vector>
+
+#include "needle/backend.h"
+#include "needle/cuda.h"
+#include "needle/device.h"
+
+namespace needle {
+namespace {
+
+class DeviceBuffer {
+ public:
+  DeviceBuffer(DType dtype, int64_t elems)
+      : device_(cuda(0)), bytes_(static_cast<size_t>(elems) * dtype_size(dtype)), dtype_(dtype) {
+    ptr_ = backend_for(device_).allocate(bytes_, device_);
+  }
+  ~DeviceBuffer() { backend_for(device_).deallocate(ptr_, bytes_, device_); }
+  StridedView view(const Shape& shape) const {
+    return StridedView{ptr_, 0, shape, compact_strides(shape), dtype_, device_};
+  }
+
+ private:
+  Device device_;
+  size_t bytes_;
+  DType dtype_;
+  void* ptr_;
+};
+
+bool skip_without_gpu(benchmark::State& state) {
+  if (cuda_available()) return false;
+  state.SkipWithError(("no CUDA device: " + cuda_status()).c_str());
+  return true;
+}
+
+void BM_CudaMatmul(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  const int64_t n = state.range(0);
+  const bool tf32 = state.range(1) != 0;
+  Backend& cuda = backend_for(DeviceType::CUDA);
+  DeviceBuffer a(DType::Float32, n * n), b(DType::Float32, n * n), c(DType::Float32, n * n);
+  cuda.random_uniform(a.view({n, n}), 1, 0, -1.0, 1.0);
+  cuda.random_uniform(b.view({n, n}), 1, n * n, -1.0, 1.0);
+  cuda_set_allow_tf32(tf32);
+  cuda.matmul(a.view({n, n}), b.view({n, n}), c.view({n, n}));  // warm-up: cuBLAS heuristics
+  cuda_synchronize();
+  for (auto _ : state) {
+    cuda.matmul(a.view({n, n}), b.view({n, n}), c.view({n, n}));
+    cuda_synchronize();
+  }
+  cuda_set_allow_tf32(false);
+  state.counters["TFLOP/s"] =
+      benchmark::Counter(2.0 * n * n * n * 1e-12 * state.iterations(), benchmark::Counter::kIsRate);
+  state.SetLabel(tf32 ? "tf32" : "fp32");
+}
+BENCHMARK(BM_CudaMatmul)
+    ->Args({4096, 0})
+    ->Args({4096, 1})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+constexpr int kLaunchesPerIteration = 20;
+
+void BM_CudaAdd(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  const int64_t n = state.range(0);
+  Backend& cuda = backend_for(DeviceType::CUDA);
+  DeviceBuffer a(DType::Float32, n), b(DType::Float32, n), c(DType::Float32, n);
+  cuda.fill(a.view({n}), 1.0);
+  cuda.fill(b.view({n}), 2.0);
+  cuda.binary(BinaryOp::Add, a.view({n}), b.view({n}), c.view({n}));
+  cuda_synchronize();
+  for (auto _ : state) {
+    for (int i = 0; i < kLaunchesPerIteration; ++i) {
+      cuda.binary(BinaryOp::Add, a.view({n}), b.view({n}), c.view({n}));
+    }
+    cuda_synchronize();
+  }
+  state.counters["GB/s"] = benchmark::Counter(
+      3.0 * 4 * n * 1e-9 * kLaunchesPerIteration * state.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_CudaAdd)->Arg(int64_t(64) << 20)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_CudaSum(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  const int64_t n = state.range(0);
+  Backend& cuda = backend_for(DeviceType::CUDA);
+  DeviceBuffer a(DType::Float32, n), out(DType::Float32, 1);
+  cuda.random_uniform(a.view({n}), 2, 0, 0.0, 1.0);
+  cuda.reduce(ReduceOp::Sum, a.view({n}), {0}, out.view({1}));
+  cuda_synchronize();
+  for (auto _ : state) {
+    for (int i = 0; i < kLaunchesPerIteration; ++i) {
+      cuda.reduce(ReduceOp::Sum, a.view({n}), {0}, out.view({1}));
+    }
+    cuda_synchronize();
+  }
+  state.counters["GB/s"] = benchmark::Counter(
+      4.0 * n * 1e-9 * kLaunchesPerIteration * state.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_CudaSum)->Arg(int64_t(64) << 20)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// Row sums of a (8192, 8192) matrix: the softmax/loss shape of reduction.
+void BM_CudaRowSum(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  const int64_t n = state.range(0);
+  Backend& cuda = backend_for(DeviceType::CUDA);
+  DeviceBuffer a(DType::Float32, n * n), out(DType::Float32, n);
+  cuda.random_uniform(a.view({n, n}), 3, 0, 0.0, 1.0);
+  cuda_synchronize();
+  for (auto _ : state) {
+    for (int i = 0; i < kLaunchesPerIteration; ++i) {
+      cuda.reduce(ReduceOp::Sum, a.view({n, n}), {1}, out.view({n, 1}));
+    }
+    cuda_synchronize();
+  }
+  state.counters["GB/s"] = benchmark::Counter(
+      4.0 * n * n * 1e-9 * kLaunchesPerIteration * state.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_CudaRowSum)->Arg(8192)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace needle
+
+BENCHMARK_MAIN();

@@ -1,0 +1,145 @@
+// Helpers for the CUDA backend tests: the same bytes in a CPU buffer and a CUDA buffer (both
+// allocated through their backends), views over them with identical shape/strides/offset, and
+// element-wise comparison of results read back to the host. Every CUDA test starts with
+// NEEDLE_REQUIRE_CUDA(), which skips with a visible reason when no GPU is present.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "needle/backend.h"
+#include "needle/cuda.h"
+#include "needle/device.h"
+
+#define NEEDLE_REQUIRE_CUDA()                                        \
+  do {                                                               \
+    if (!::needle::cuda_available()) {                               \
+      GTEST_SKIP() << "no CUDA device: " << ::needle::cuda_status(); \
+    }                                                                \
+  } while (0)
+
+namespace needle::cuda_test {
+
+// One allocation through a backend, returned on destruction.
+class Buffer {
+ public:
+  Buffer(const Device& device, DType dtype, int64_t elems)
+      : device_(device), dtype_(dtype), bytes_(static_cast<size_t>(elems) * dtype_size(dtype)) {
+    ptr_ = backend_for(device).allocate(bytes_, device);
+  }
+  ~Buffer() { backend_for(device_).deallocate(ptr_, bytes_, device_); }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  void* data() const { return ptr_; }
+  DType dtype() const { return dtype_; }
+  const Device& device() const { return device_; }
+  int64_t elems() const { return static_cast<int64_t>(bytes_ / dtype_size(dtype_)); }
+
+  void upload(const std::vector<double>& values);
+  std::vector<double> download() const;
+
+  StridedView view(const Shape& shape, const Strides& strides, int64_t offset = 0) const {
+    return StridedView{ptr_, offset, shape, strides, dtype_, device_};
+  }
+  StridedView dense(const Shape& shape) const { return view(shape, compact_strides(shape)); }
+
+ private:
+  Device device_;
+  DType dtype_;
+  size_t bytes_;
+  void* ptr_ = nullptr;
+};
+
+inline std::vector<uint8_t> to_bytes(DType dtype, const std::vector<double>& values) {
+  std::vector<uint8_t> bytes(values.size() * dtype_size(dtype));
+  dispatch_dtype(dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (size_t i = 0; i < values.size(); ++i) {
+      const T v = static_cast<T>(values[i]);
+      std::memcpy(bytes.data() + i * sizeof(T), &v, sizeof(T));
+    }
+  });
+  return bytes;
+}
+
+inline std::vector<double> from_bytes(DType dtype, const std::vector<uint8_t>& bytes) {
+  std::vector<double> values(bytes.size() / dtype_size(dtype));
+  dispatch_dtype(dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for (size_t i = 0; i < values.size(); ++i) {
+      T v;
+      std::memcpy(&v, bytes.data() + i * sizeof(T), sizeof(T));
+      values[i] = static_cast<double>(v);
+    }
+  });
+  return values;
+}
+
+inline void Buffer::upload(const std::vector<double>& values) {
+  const std::vector<uint8_t> bytes = to_bytes(dtype_, values);
+  backend_for(device_).copy_from_host(bytes.data(), ptr_, bytes.size(), device_);
+}
+
+inline std::vector<double> Buffer::download() const {
+  std::vector<uint8_t> bytes(bytes_);
+  backend_for(device_).copy_to_host(ptr_, bytes.data(), bytes_, device_);
+  return from_bytes(dtype_, bytes);
+}
+
+// The same contents on the CPU and on cuda:0.
+struct Twin {
+  Buffer cpu, gpu;
+  Twin(DType dtype, int64_t elems, const std::vector<double>& values)
+      : cpu(needle::cpu(), dtype, elems), gpu(needle::cuda(0), dtype, elems) {
+    cpu.upload(values);
+    gpu.upload(values);
+  }
+  Twin(DType dtype, int64_t elems) : Twin(dtype, elems, std::vector<double>(elems, 0.0)) {}
+};
+
+// Values suited to `dtype`: uniform in [lo, hi), rounded for integer types, 0/1 for bool.
+inline std::vector<double> random_values(DType dtype, int64_t n, uint32_t seed, double lo = -3.0,
+                                         double hi = 3.0) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<double> dist(lo, hi);
+  std::vector<double> v(static_cast<size_t>(n));
+  for (auto& x : v) {
+    x = dist(gen);
+    if (dtype == DType::Bool) {
+      x = x > (lo + hi) / 2 ? 1.0 : 0.0;
+    } else if (dtype == DType::UInt8) {
+      x = std::floor(std::fabs(x) * 40.0);
+    } else if (!is_floating(dtype)) {
+      x = std::round(x * 10.0);
+    }
+  }
+  return v;
+}
+
+// Relative-or-absolute tolerance comparison; NaNs must match NaNs.
+inline void expect_close(const std::vector<double>& expected, const std::vector<double>& actual,
+                         double rtol, double atol, const std::string& what) {
+  ASSERT_EQ(expected.size(), actual.size()) << what;
+  int failures = 0;
+  for (size_t i = 0; i < expected.size() && failures < 10; ++i) {
+    const double e = expected[i], a = actual[i];
+    const bool ok = (std::isnan(e) && std::isnan(a)) || e == a ||
+                    std::fabs(e - a) <= atol + rtol * std::fabs(e);
+    if (!ok) {
+      ++failures;
+      ADD_FAILURE() << what << ": element " << i << " cpu=" << e << " cuda=" << a;
+    }
+  }
+}
+
+inline double rtol_for(DType dtype) {
+  return dtype == DType::Float32 ? 2e-5 : dtype == DType::Float64 ? 1e-12 : 0.0;
+}
+
+}  // namespace needle::cuda_test
