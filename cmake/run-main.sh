@@ -3,9 +3,9 @@
 # job. Extra arguments go to the program: `bash cmake/run-main.sh cpu`.
 set -euo pipefail
 
-# The main job: one program under examples/ and its default arguments. When train_mlp lands,
-# this becomes main_target=train_mlp (it reads /usr/share/datasets/fashion-mnist by default).
-main_target=ndarray_tour
+# The main job: train_mlp trains MLPResNet on the Fashion-MNIST files that Debian's
+# dataset-fashion-mnist installs under /usr/share/datasets/fashion-mnist (its default --data).
+main_target=train_mlp
 main_args=()
 
 # shellcheck source=cmake/common.sh

@@ -45,7 +45,9 @@ NEEDLE_HOST_DEVICE Words philox4x32_10(uint64_t seed, uint64_t counter) {
 }
 
 // Uniform in [0, 1) with the full mantissa of the type.
-NEEDLE_HOST_DEVICE float to_uniform_float(uint32_t x) { return (x >> 8) * (1.0f / 16777216.0f); }
+NEEDLE_HOST_DEVICE float to_uniform_float(uint32_t x) {
+  return (x >> 8) * (1.0f / 16777216.0f);
+}
 NEEDLE_HOST_DEVICE double to_uniform_double(uint32_t a, uint32_t b) {
   uint64_t bits = (static_cast<uint64_t>(a) << 21) ^ (b >> 11);  // 53 random bits
   return (bits & ((1ull << 53) - 1)) * (1.0 / 9007199254740992.0);

@@ -45,6 +45,14 @@ class CpuBackend : public Backend {
 
   void matmul(const StridedView& a, const StridedView& b, const StridedView& out) override;
 
+  // im2col + OpenBLAS GEMM, parallel over the batch (conv2d.cc).
+  void conv2d_forward(const StridedView& input, const StridedView& weight, const StridedView& bias,
+                      const StridedView& out, const Conv2dParams& params) override;
+  void conv2d_backward_input(const StridedView& grad_out, const StridedView& weight,
+                             const StridedView& grad_input, const Conv2dParams& params) override;
+  void conv2d_backward_weight(const StridedView& input, const StridedView& grad_out,
+                              const StridedView& grad_weight, const Conv2dParams& params) override;
+
   // Fused in-place optimizer updates (optimizer_steps.cc).
   void sgd_step(const StridedView& param, const StridedView& grad, const StridedView& momentum_buf,
                 const SgdStepArgs& args) override;

@@ -79,6 +79,16 @@ struct AdamStepArgs {
   int64_t step = 1;
 };
 
+// Geometry of one 2-D convolution (NCHW input, weight (out, in / groups, kh, kw), as PyTorch).
+// The output is (N, out, Ho, Wo) with Ho = (H + 2 pad_h - dilation_h (kh - 1) - 1) / stride_h + 1.
+struct Conv2dParams {
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t groups = 1;
+  bool operator==(const Conv2dParams&) const = default;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -147,6 +157,22 @@ class Backend {
   // out's batch shape (zero strides where broadcast); out is compact. Float32 and Float64.
   // A view whose last two axes are transposed is passed to BLAS as a transpose flag.
   virtual void matmul(const StridedView& a, const StridedView& b, const StridedView& out) = 0;
+
+  // --- convolution --------------------------------------------------------------------------
+  // Callers (src/autograd/ops/conv.cc) validate shapes and pass compact views of one floating
+  // dtype; outputs are compact and fully overwritten. Not pure: a backend without convolution
+  // still builds, and these throw DeviceError("conv2d is not supported by the <name> backend").
+  // out (N, O, Ho, Wo) = conv(input (N, C, H, W), weight (O, C / groups, kh, kw)) + bias (O);
+  // bias.data == nullptr means no bias.
+  virtual void conv2d_forward(const StridedView& input, const StridedView& weight,
+                              const StridedView& bias, const StridedView& out,
+                              const Conv2dParams& params);
+  // grad_input (N, C, H, W) = d<out, grad_out>/d input for the given weight.
+  virtual void conv2d_backward_input(const StridedView& grad_out, const StridedView& weight,
+                                     const StridedView& grad_input, const Conv2dParams& params);
+  // grad_weight (O, C / groups, kh, kw) = d<out, grad_out>/d weight for the given input.
+  virtual void conv2d_backward_weight(const StridedView& input, const StridedView& grad_out,
+                                      const StridedView& grad_weight, const Conv2dParams& params);
 
   // --- fused optimizer updates (optim/) ------------------------------------------------------
   // In-place parameter updates: `param`, `momentum_buf`, `exp_avg` and `exp_avg_sq` are written,

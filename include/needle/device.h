@@ -34,7 +34,9 @@ Device default_device();
 // Parses "cpu", "cuda", "cuda:1"; throws Error on anything else.
 Device parse_device(const std::string& name);
 
-inline std::ostream& operator<<(std::ostream& os, const Device& d) { return os << d.str(); }
+inline std::ostream& operator<<(std::ostream& os, const Device& d) {
+  return os << d.str();
+}
 
 }  // namespace needle
 

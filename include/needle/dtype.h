@@ -17,24 +17,36 @@ enum class DType : uint8_t { Float32, Float64, Int32, Int64, UInt8, Bool };
 
 constexpr size_t dtype_size(DType dtype) {
   switch (dtype) {
-    case DType::Float32: return 4;
-    case DType::Float64: return 8;
-    case DType::Int32: return 4;
-    case DType::Int64: return 8;
-    case DType::UInt8: return 1;
-    case DType::Bool: return 1;
+    case DType::Float32:
+      return 4;
+    case DType::Float64:
+      return 8;
+    case DType::Int32:
+      return 4;
+    case DType::Int64:
+      return 8;
+    case DType::UInt8:
+      return 1;
+    case DType::Bool:
+      return 1;
   }
   return 0;
 }
 
 constexpr std::string_view dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::Float32: return "float32";
-    case DType::Float64: return "float64";
-    case DType::Int32: return "int32";
-    case DType::Int64: return "int64";
-    case DType::UInt8: return "uint8";
-    case DType::Bool: return "bool";
+    case DType::Float32:
+      return "float32";
+    case DType::Float64:
+      return "float64";
+    case DType::Int32:
+      return "int32";
+    case DType::Int64:
+      return "int64";
+    case DType::UInt8:
+      return "uint8";
+    case DType::Bool:
+      return "bool";
   }
   return "unknown";
 }
@@ -46,13 +58,20 @@ constexpr bool is_floating(DType dtype) {
 // The DType of a C++ element type; bool is stored as one byte per element.
 template <typename T>
 constexpr DType dtype_of() {
-  if constexpr (std::is_same_v<T, float>) return DType::Float32;
-  else if constexpr (std::is_same_v<T, double>) return DType::Float64;
-  else if constexpr (std::is_same_v<T, int32_t>) return DType::Int32;
-  else if constexpr (std::is_same_v<T, int64_t>) return DType::Int64;
-  else if constexpr (std::is_same_v<T, uint8_t>) return DType::UInt8;
-  else if constexpr (std::is_same_v<T, bool>) return DType::Bool;
-  else static_assert(sizeof(T) == 0, "no needle DType for this C++ type");
+  if constexpr (std::is_same_v<T, float>)
+    return DType::Float32;
+  else if constexpr (std::is_same_v<T, double>)
+    return DType::Float64;
+  else if constexpr (std::is_same_v<T, int32_t>)
+    return DType::Int32;
+  else if constexpr (std::is_same_v<T, int64_t>)
+    return DType::Int64;
+  else if constexpr (std::is_same_v<T, uint8_t>)
+    return DType::UInt8;
+  else if constexpr (std::is_same_v<T, bool>)
+    return DType::Bool;
+  else
+    static_assert(sizeof(T) == 0, "no needle DType for this C++ type");
 }
 
 template <typename T>
@@ -65,12 +84,18 @@ struct TypeTag {
 template <typename Fn>
 decltype(auto) dispatch_dtype(DType dtype, Fn&& fn) {
   switch (dtype) {
-    case DType::Float32: return fn(TypeTag<float>{});
-    case DType::Float64: return fn(TypeTag<double>{});
-    case DType::Int32: return fn(TypeTag<int32_t>{});
-    case DType::Int64: return fn(TypeTag<int64_t>{});
-    case DType::UInt8: return fn(TypeTag<uint8_t>{});
-    case DType::Bool: return fn(TypeTag<bool>{});
+    case DType::Float32:
+      return fn(TypeTag<float>{});
+    case DType::Float64:
+      return fn(TypeTag<double>{});
+    case DType::Int32:
+      return fn(TypeTag<int32_t>{});
+    case DType::Int64:
+      return fn(TypeTag<int64_t>{});
+    case DType::UInt8:
+      return fn(TypeTag<uint8_t>{});
+    case DType::Bool:
+      return fn(TypeTag<bool>{});
   }
   throw DTypeError(fmt::format("unknown dtype code {}", static_cast<int>(dtype)));
 }
@@ -79,8 +104,10 @@ decltype(auto) dispatch_dtype(DType dtype, Fn&& fn) {
 template <typename Fn>
 decltype(auto) dispatch_floating(DType dtype, std::string_view op, Fn&& fn) {
   switch (dtype) {
-    case DType::Float32: return fn(TypeTag<float>{});
-    case DType::Float64: return fn(TypeTag<double>{});
+    case DType::Float32:
+      return fn(TypeTag<float>{});
+    case DType::Float64:
+      return fn(TypeTag<double>{});
     default:
       throw DTypeError(fmt::format("{}: dtype {} is not supported (float32 or float64 expected)",
                                    op, dtype_name(dtype)));

@@ -39,8 +39,8 @@ class IOError : public Error {
 
 // Throws `ErrorType` with a fmt-formatted message when `cond` is false. Used for checks a
 // user can trigger; internal invariants use the same macro so nothing ever aborts.
-#define NEEDLE_CHECK_AS(ErrorType, cond, ...)             \
-  do {                                                    \
+#define NEEDLE_CHECK_AS(ErrorType, cond, ...)               \
+  do {                                                      \
     if (!(cond)) throw ErrorType(fmt::format(__VA_ARGS__)); \
   } while (0)
 

@@ -13,8 +13,8 @@ Tensor zeros(const Shape& shape, Device device = cpu(), DType dtype = DType::Flo
              bool requires_grad = false);
 Tensor ones(const Shape& shape, Device device = cpu(), DType dtype = DType::Float32,
             bool requires_grad = false);
-Tensor full(const Shape& shape, double value, Device device = cpu(),
-            DType dtype = DType::Float32, bool requires_grad = false);
+Tensor full(const Shape& shape, double value, Device device = cpu(), DType dtype = DType::Float32,
+            bool requires_grad = false);
 // Uniform in [0, 1).
 Tensor rand(const Shape& shape, Device device = cpu(), DType dtype = DType::Float32,
             bool requires_grad = false);

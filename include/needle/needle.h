@@ -3,6 +3,7 @@
 #pragma once
 
 #include "needle/backend.h"
+#include "needle/cuda.h"
 #include "needle/device.h"
 #include "needle/dtype.h"
 #include "needle/error.h"
@@ -12,6 +13,9 @@
 #include "needle/shape.h"
 // autograd
 #include "needle/autograd.h"
+#include "needle/conv.h"
+#include "needle/pad.h"
+#include "needle/pooling.h"
 #include "needle/factories.h"
 #include "needle/function.h"
 #include "needle/op.h"
@@ -42,6 +46,8 @@
 #include "needle/init.h"
 #include "needle/nn/activation.h"
 #include "needle/nn/batch_norm.h"
+#include "needle/nn/batch_norm2d.h"
+#include "needle/nn/conv2d.h"
 #include "needle/nn/dropout.h"
 #include "needle/nn/flatten.h"
 #include "needle/nn/identity.h"
@@ -49,8 +55,10 @@
 #include "needle/nn/linear.h"
 #include "needle/nn/loss.h"
 #include "needle/nn/mlp_resnet.h"
+#include "needle/nn/pooling.h"
 #include "needle/nn/module.h"
 #include "needle/nn/residual.h"
+#include "needle/nn/resnet.h"
 #include "needle/nn/sequential.h"
 #include "needle/optim/adam.h"
 #include "needle/optim/clip_grad.h"

@@ -16,7 +16,8 @@ using Axes = std::vector<int64_t>;
 
 inline int64_t numel(const Shape& shape) {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape)
+    n *= d;
   return n;
 }
 

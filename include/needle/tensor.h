@@ -37,8 +37,8 @@ class Tensor {
 
   // Copies row-major `values` into a new leaf of `shape`.
   template <typename T>
-  static Tensor from_vector(const std::vector<T>& values, const Shape& shape,
-                            Device device = cpu(), bool requires_grad = false) {
+  static Tensor from_vector(const std::vector<T>& values, const Shape& shape, Device device = cpu(),
+                            bool requires_grad = false) {
     return Tensor(NDArray::from_vector<T>(values, shape, device), requires_grad);
   }
 
@@ -160,8 +160,8 @@ struct Node {
   NDArray value;
   std::shared_ptr<const Op> op;  // null for leaves
   InputList inputs;
-  Tensor grad;     // accumulated by backward() (leaves only)
-  Tensor pending;  // scratch: the gradient being summed during one backward pass
+  Tensor grad;        // accumulated by backward() (leaves only)
+  Tensor pending;     // scratch: the gradient being summed during one backward pass
   uint64_t mark = 0;  // scratch: the pass that last visited this node
   bool requires_grad = false;
 };
@@ -173,14 +173,30 @@ inline const NDArray& Tensor::data() const {
   NEEDLE_CHECK(node_ != nullptr, "Tensor: this tensor is undefined (default-constructed)");
   return node_->value;
 }
-inline const Shape& Tensor::shape() const { return data().shape(); }
-inline int64_t Tensor::shape(int64_t axis) const { return data().shape(axis); }
-inline int64_t Tensor::ndim() const { return data().ndim(); }
-inline int64_t Tensor::numel() const { return data().numel(); }
-inline DType Tensor::dtype() const { return data().dtype(); }
-inline const Device& Tensor::device() const { return data().device(); }
-inline bool Tensor::requires_grad() const { return node_ != nullptr && node_->requires_grad; }
-inline bool Tensor::is_leaf() const { return node_ == nullptr || node_->op == nullptr; }
+inline const Shape& Tensor::shape() const {
+  return data().shape();
+}
+inline int64_t Tensor::shape(int64_t axis) const {
+  return data().shape(axis);
+}
+inline int64_t Tensor::ndim() const {
+  return data().ndim();
+}
+inline int64_t Tensor::numel() const {
+  return data().numel();
+}
+inline DType Tensor::dtype() const {
+  return data().dtype();
+}
+inline const Device& Tensor::device() const {
+  return data().device();
+}
+inline bool Tensor::requires_grad() const {
+  return node_ != nullptr && node_->requires_grad;
+}
+inline bool Tensor::is_leaf() const {
+  return node_ == nullptr || node_->op == nullptr;
+}
 
 }  // namespace needle
 

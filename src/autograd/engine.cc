@@ -65,7 +65,8 @@ class PassScope {
   }
   ~PassScope() {
     grad_mode_enabled = previous_;
-    for (const Tensor* t : order_) t->node()->pending = Tensor();
+    for (const Tensor* t : order_)
+      t->node()->pending = Tensor();
   }
   PassScope(const PassScope&) = delete;
   PassScope& operator=(const PassScope&) = delete;
@@ -87,9 +88,11 @@ void run_backward(const std::vector<const Tensor*>& outputs, const std::vector<T
 
   std::unordered_map<const Node*, size_t> target_index;
   if (targets != nullptr) {
-    for (size_t i = 0; i < targets->size(); ++i) target_index.emplace((*targets)[i].node(), i);
+    for (size_t i = 0; i < targets->size(); ++i)
+      target_index.emplace((*targets)[i].node(), i);
   }
-  for (size_t i = 0; i < outputs.size(); ++i) add_into(outputs[i]->node()->pending, seeds[i]);
+  for (size_t i = 0; i < outputs.size(); ++i)
+    add_into(outputs[i]->node()->pending, seeds[i]);
 
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const Tensor& out = **it;
@@ -160,7 +163,9 @@ void backward_from(const Tensor& output, const Tensor& out_grad) {
 }  // namespace
 }  // namespace autograd
 
-void Tensor::backward() const { autograd::backward_from(*this, Tensor()); }
+void Tensor::backward() const {
+  autograd::backward_from(*this, Tensor());
+}
 
 void Tensor::backward(const Tensor& out_grad) const {
   NEEDLE_CHECK(out_grad.defined(), "backward: out_grad is undefined");

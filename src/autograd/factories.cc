@@ -29,8 +29,12 @@ Tensor arange(int64_t n, Device device, DType dtype) {
   return Tensor(NDArray::arange(n, dtype, device));
 }
 
-Tensor zeros_like(const Tensor& like) { return zeros(like.shape(), like.device(), like.dtype()); }
+Tensor zeros_like(const Tensor& like) {
+  return zeros(like.shape(), like.device(), like.dtype());
+}
 
-Tensor ones_like(const Tensor& like) { return ones(like.shape(), like.device(), like.dtype()); }
+Tensor ones_like(const Tensor& like) {
+  return ones(like.shape(), like.device(), like.dtype());
+}
 
 }  // namespace needle

@@ -14,8 +14,7 @@ namespace {
 std::string prefixed(const char* op, const char* what) {
   std::string_view msg(what);
   std::string_view name(op);
-  if (msg.size() > name.size() && msg.substr(0, name.size()) == name &&
-      msg[name.size()] == ':') {
+  if (msg.size() > name.size() && msg.substr(0, name.size()) == name && msg[name.size()] == ':') {
     return std::string(msg);
   }
   return fmt::format("{}: {}", op, msg);
@@ -52,7 +51,11 @@ void throw_mixed(const char* op, const Tensor& a, const Tensor& b) {
 
 }  // namespace autograd
 
-bool is_grad_enabled() { return autograd::grad_mode_enabled; }
-void set_grad_enabled(bool enabled) { autograd::grad_mode_enabled = enabled; }
+bool is_grad_enabled() {
+  return autograd::grad_mode_enabled;
+}
+void set_grad_enabled(bool enabled) {
+  autograd::grad_mode_enabled = enabled;
+}
 
 }  // namespace needle

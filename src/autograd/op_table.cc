@@ -12,8 +12,12 @@ std::vector<OpCase>& table() {
 }
 }  // namespace
 
-const std::vector<OpCase>& op_table() { return table(); }
+const std::vector<OpCase>& op_table() {
+  return table();
+}
 
-void register_op_case(OpCase op_case) { table().push_back(std::move(op_case)); }
+void register_op_case(OpCase op_case) {
+  table().push_back(std::move(op_case));
+}
 
 }  // namespace needle

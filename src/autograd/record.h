@@ -92,7 +92,9 @@ Tensor apply_op(OpT&& op, const std::vector<Tensor>& inputs) {
 }
 
 // A constant (not requiring grad) made from an NDArray, for masks inside gradients.
-inline Tensor constant(NDArray value) { return make_leaf(std::move(value)); }
+inline Tensor constant(NDArray value) {
+  return make_leaf(std::move(value));
+}
 
 // Sums `g` down to `shape` over the axes that broadcasting added or stretched: the gradient of
 // a broadcast input. Returns g itself when the shapes already agree.

@@ -19,17 +19,25 @@ namespace {
 std::atomic<int64_t> live_nodes{0};
 
 // Destroying the last handle to the head of a long chain would otherwise destroy the chain
-// recursively (node -> inputs -> node ...) and overflow the stack. Instead a dying node hands
-// the inputs it solely owns to this per-thread list, and the outermost destructor drains it.
-struct ReleaseQueue {
-  std::vector<std::shared_ptr<Node>> pending;
-  bool draining = false;
-};
-thread_local ReleaseQueue release_queue;
+// recursively (node -> inputs -> node ...) and overflow the stack. Instead the outermost dying
+// node keeps a local queue, nested destructors append the inputs they solely own to it, and the
+// outermost one drains it. Only a trivially destructible pointer is thread_local, so a Tensor
+// destroyed during static destruction never touches a destroyed thread_local.
+thread_local std::vector<std::shared_ptr<Node>>* active_release_queue = nullptr;
+
+void take_sole_inputs(InputList& inputs, std::vector<std::shared_ptr<Node>>& queue) {
+  for (Tensor& t : inputs) {
+    // Only a sole owner would trigger a nested destruction; shared inputs just lose a count.
+    if (t.node() != nullptr && t.node_ptr().use_count() == 1) queue.push_back(t.release_node());
+  }
+  inputs.clear();
+}
 
 }  // namespace
 
-Node::Node() { live_nodes.fetch_add(1, std::memory_order_relaxed); }
+Node::Node() {
+  live_nodes.fetch_add(1, std::memory_order_relaxed);
+}
 
 Node::Node(NDArray value_, bool requires_grad_)
     : value(std::move(value_)), requires_grad(requires_grad_) {
@@ -39,22 +47,19 @@ Node::Node(NDArray value_, bool requires_grad_)
 Node::~Node() {
   live_nodes.fetch_sub(1, std::memory_order_relaxed);
   if (inputs.empty()) return;
-  ReleaseQueue& q = release_queue;
-  for (Tensor& t : inputs) {
-    // Only a sole owner would trigger a nested destruction; shared inputs just lose a count.
-    if (t.node() != nullptr && t.node_ptr().use_count() == 1) {
-      q.pending.push_back(t.release_node());
-    }
+  if (active_release_queue != nullptr) {
+    take_sole_inputs(inputs, *active_release_queue);
+    return;
   }
-  inputs.clear();
-  if (q.draining) return;
-  q.draining = true;
-  while (!q.pending.empty()) {
-    std::shared_ptr<Node> next = std::move(q.pending.back());
-    q.pending.pop_back();
-    next.reset();  // may push this node's own inputs onto the queue
+  std::vector<std::shared_ptr<Node>> queue;
+  take_sole_inputs(inputs, queue);
+  active_release_queue = &queue;
+  while (!queue.empty()) {
+    std::shared_ptr<Node> next = std::move(queue.back());
+    queue.pop_back();
+    next.reset();  // may append this node's own inputs to the queue
   }
-  q.draining = false;
+  active_release_queue = nullptr;
 }
 
 }  // namespace autograd
@@ -72,7 +77,9 @@ Tensor::Tensor(NDArray value, bool requires_grad) {
   if (requires_grad) set_requires_grad(true);
 }
 
-int64_t Tensor::live_count() { return autograd::live_nodes.load(std::memory_order_relaxed); }
+int64_t Tensor::live_count() {
+  return autograd::live_nodes.load(std::memory_order_relaxed);
+}
 
 Tensor& Tensor::set_requires_grad(bool requires_grad) {
   NEEDLE_CHECK(defined(), "set_requires_grad: the tensor is undefined");
@@ -98,7 +105,9 @@ void Tensor::zero_grad() const {
   node_->grad = Tensor();
 }
 
-Tensor Tensor::detach() const { return Tensor(data()); }
+Tensor Tensor::detach() const {
+  return Tensor(data());
+}
 
 std::string Tensor::op_name() const {
   if (node_ == nullptr || node_->op == nullptr) return "";
@@ -110,7 +119,9 @@ Tensor Tensor::to(const Device& device) const {
   return autograd::to_device(*this, device);
 }
 
-Tensor Tensor::slice(const std::vector<Slice>& slices) const { return needle::slice(*this, slices); }
+Tensor Tensor::slice(const std::vector<Slice>& slices) const {
+  return needle::slice(*this, slices);
+}
 
 Tensor Tensor::select(int64_t axis, int64_t index) const {
   return needle::select(*this, axis, index);
@@ -131,6 +142,8 @@ std::string Tensor::to_string() const {
   return text;
 }
 
-std::ostream& operator<<(std::ostream& os, const Tensor& t) { return os << t.to_string(); }
+std::ostream& operator<<(std::ostream& os, const Tensor& t) {
+  return os << t.to_string();
+}
 
 }  // namespace needle

@@ -19,6 +19,8 @@ Storage::~Storage() {
   live_storages.fetch_sub(1, std::memory_order_relaxed);
 }
 
-int64_t Storage::live_count() { return live_storages.load(std::memory_order_relaxed); }
+int64_t Storage::live_count() {
+  return live_storages.load(std::memory_order_relaxed);
+}
 
 }  // namespace needle

@@ -15,8 +15,9 @@ bool StridedView::is_contiguous() const {
 }
 
 const char* op_name(UnaryOp op) {
-  static const char* names[] = {"neg",  "exp", "log", "sqrt", "tanh",   "sigmoid",    "relu",
-                                "abs",  "sign", "sin", "cos",  "square", "reciprocal", "logical_not"};
+  static const char* names[] = {"neg",     "exp",    "log",        "sqrt",       "tanh",
+                                "sigmoid", "relu",   "abs",        "sign",       "sin",
+                                "cos",     "square", "reciprocal", "logical_not"};
   return names[static_cast<int>(op)];
 }
 

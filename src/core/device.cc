@@ -7,7 +7,9 @@
 
 namespace needle {
 
-Device cpu() { return Device{DeviceType::CPU, 0}; }
+Device cpu() {
+  return Device{DeviceType::CPU, 0};
+}
 
 bool cuda_available() {
   return has_backend(DeviceType::CUDA) && backend_for(DeviceType::CUDA).device_count() > 0;
@@ -29,19 +31,22 @@ Device cuda(int index) {
   return Device{DeviceType::CUDA, index};
 }
 
-Device default_device() { return cuda_available() ? cuda(0) : cpu(); }
+Device default_device() {
+  return cuda_available() ? cuda(0) : cpu();
+}
 
 Device parse_device(const std::string& name) {
   if (name == "cpu") return cpu();
   if (name == "cuda") return cuda(0);
   if (name.rfind("cuda:", 0) == 0) {
     const std::string digits = name.substr(5);
-    NEEDLE_CHECK(!digits.empty() && digits.find_first_not_of("0123456789") == std::string::npos,
+    NEEDLE_CHECK(!digits.empty() && digits.size() <= 4 &&
+                     digits.find_first_not_of("0123456789") == std::string::npos,
                  "parse_device: '{}' is not a device (expected cpu, cuda or cuda:N)", name);
     return cuda(std::stoi(digits));
   }
-  throw Error(fmt::format("parse_device: '{}' is not a device (expected cpu, cuda or cuda:N)",
-                          name));
+  throw Error(
+      fmt::format("parse_device: '{}' is not a device (expected cpu, cuda or cuda:N)", name));
 }
 
 }  // namespace needle

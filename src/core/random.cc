@@ -11,7 +11,9 @@ Generator& default_generator() {
   return generator;
 }
 
-void manual_seed(uint64_t seed) { default_generator().set_seed(seed); }
+void manual_seed(uint64_t seed) {
+  default_generator().set_seed(seed);
+}
 
 void Generator::set_seed(uint64_t seed) {
   std::lock_guard<std::mutex> lock(mutex_);

@@ -16,10 +16,12 @@ int64_t normalize_axis(int64_t axis, int64_t ndim, const char* op) {
 Axes normalize_axes(const Axes& axes, int64_t ndim, const char* op) {
   Axes out;
   if (axes.empty()) {
-    for (int64_t i = 0; i < ndim; ++i) out.push_back(i);
+    for (int64_t i = 0; i < ndim; ++i)
+      out.push_back(i);
     return out;
   }
-  for (int64_t a : axes) out.push_back(normalize_axis(a, ndim, op));
+  for (int64_t a : axes)
+    out.push_back(normalize_axis(a, ndim, op));
   std::sort(out.begin(), out.end());
   NEEDLE_CHECK_AS(ShapeError, std::adjacent_find(out.begin(), out.end()) == out.end(),
                   "{}: repeated axis in ({})", op, fmt::join(axes, ", "));

@@ -10,7 +10,9 @@
 namespace needle::init {
 namespace {
 
-Tensor leaf(NDArray value, const Options& o) { return Tensor(std::move(value), o.requires_grad); }
+Tensor leaf(NDArray value, const Options& o) {
+  return Tensor(std::move(value), o.requires_grad);
+}
 
 Shape fan_shape(int64_t fan_in, int64_t fan_out, const Shape& shape, const char* op) {
   NEEDLE_CHECK(fan_in > 0 && fan_out > 0, "init::{}: fans must be positive, got ({}, {})", op,
@@ -57,8 +59,12 @@ Tensor constant(const Shape& shape, double value, const Options& o) {
   return leaf(NDArray::full(shape, value, o.dtype, o.device), o);
 }
 
-Tensor zeros(const Shape& shape, const Options& o) { return constant(shape, 0.0, o); }
-Tensor ones(const Shape& shape, const Options& o) { return constant(shape, 1.0, o); }
+Tensor zeros(const Shape& shape, const Options& o) {
+  return constant(shape, 0.0, o);
+}
+Tensor ones(const Shape& shape, const Options& o) {
+  return constant(shape, 1.0, o);
+}
 
 Tensor xavier_uniform(int64_t fan_in, int64_t fan_out, double gain, const Shape& shape,
                       const Options& o) {
@@ -77,8 +83,7 @@ Tensor xavier_normal(int64_t fan_in, int64_t fan_out, double gain, const Shape& 
 Tensor kaiming_uniform(int64_t fan_in, int64_t fan_out, const Shape& shape,
                        Nonlinearity nonlinearity, const Options& o) {
   const Shape s = fan_shape(fan_in, fan_out, shape, "kaiming_uniform");
-  const double bound =
-      calculate_gain(nonlinearity) * std::sqrt(3.0 / static_cast<double>(fan_in));
+  const double bound = calculate_gain(nonlinearity) * std::sqrt(3.0 / static_cast<double>(fan_in));
   return uniform(s, -bound, bound, o);
 }
 

@@ -5,8 +5,14 @@
 
 namespace needle::nn {
 
-Tensor ReLUImpl::forward(const Tensor& input) { return relu(input); }
-Tensor TanhImpl::forward(const Tensor& input) { return tanh(input); }
-Tensor SigmoidImpl::forward(const Tensor& input) { return sigmoid(input); }
+Tensor ReLUImpl::forward(const Tensor& input) {
+  return relu(input);
+}
+Tensor TanhImpl::forward(const Tensor& input) {
+  return tanh(input);
+}
+Tensor SigmoidImpl::forward(const Tensor& input) {
+  return sigmoid(input);
+}
 
 }  // namespace needle::nn

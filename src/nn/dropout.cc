@@ -22,6 +22,8 @@ Tensor DropoutImpl::forward(const Tensor& input) {
   return input * Tensor(mask);
 }
 
-std::string DropoutImpl::extra_repr() const { return fmt::format("p={}", p); }
+std::string DropoutImpl::extra_repr() const {
+  return fmt::format("p={}", p);
+}
 
 }  // namespace needle::nn

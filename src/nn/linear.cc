@@ -11,8 +11,7 @@ LinearImpl::LinearImpl(int64_t in_features_, int64_t out_features_, bool with_bi
                        const init::Options& options)
     : Module("Linear"), in_features(in_features_), out_features(out_features_) {
   NEEDLE_CHECK_AS(ShapeError, in_features > 0 && out_features > 0,
-                  "Linear: features must be positive, got in={} out={}", in_features,
-                  out_features);
+                  "Linear: features must be positive, got in={} out={}", in_features, out_features);
   weight = register_parameter(
       "weight", init::kaiming_uniform(in_features, out_features, {out_features, in_features},
                                       init::Nonlinearity::ReLU, options));

@@ -30,8 +30,8 @@ thread_local SummaryRecorder* g_recorder = nullptr;
 
 void check_name(const std::string& owner, const std::string& what, const std::string& name) {
   NEEDLE_CHECK(!name.empty(), "{}: {} name must not be empty", owner, what);
-  NEEDLE_CHECK(name.find('.') == std::string::npos, "{}: {} name '{}' must not contain '.'",
-               owner, what, name);
+  NEEDLE_CHECK(name.find('.') == std::string::npos, "{}: {} name '{}' must not contain '.'", owner,
+               what, name);
 }
 
 std::string with_commas(int64_t n) {
@@ -61,7 +61,8 @@ Tensor Module::operator()(const Tensor& input) {
   std::string name = it == rec.names.end() ? std::string() : it->second;
   name = name.empty() ? type_name_ : fmt::format("{} ({})", name, type_name_);
   int64_t own = 0;
-  for (const auto& [n, p] : parameters_) own += p.numel();
+  for (const auto& [n, p] : parameters_)
+    own += p.numel();
   rec.rows.push_back({rec.depth, std::move(name), {}, own});
   ++rec.depth;
   struct DepthGuard {
@@ -125,7 +126,8 @@ NamedList<Tensor> Module::named_parameters(bool recurse) const {
 
 std::vector<Tensor> Module::parameters(bool recurse) const {
   std::vector<Tensor> out;
-  for (auto& [name, t] : named_parameters(recurse)) out.push_back(t);
+  for (auto& [name, t] : named_parameters(recurse))
+    out.push_back(t);
   return out;
 }
 
@@ -137,26 +139,30 @@ NamedList<Tensor> Module::named_buffers(bool recurse) const {
 
 std::vector<Tensor> Module::buffers(bool recurse) const {
   std::vector<Tensor> out;
-  for (auto& [name, t] : named_buffers(recurse)) out.push_back(t);
+  for (auto& [name, t] : named_buffers(recurse))
+    out.push_back(t);
   return out;
 }
 
 std::vector<std::shared_ptr<Module>> Module::children() const {
   std::vector<std::shared_ptr<Module>> out;
-  for (const auto& [name, c] : children_) out.push_back(c);
+  for (const auto& [name, c] : children_)
+    out.push_back(c);
   return out;
 }
 
-NamedList<std::shared_ptr<Module>> Module::named_children() const { return children_; }
+NamedList<std::shared_ptr<Module>> Module::named_children() const {
+  return children_;
+}
 
 NamedList<std::shared_ptr<Module>> Module::named_modules() const {
   NamedList<std::shared_ptr<Module>> out;
   // A module owned only by a raw object (not a shared_ptr) cannot hand out shared_from_this;
   // give the root an aliasing pointer that owns nothing instead of throwing.
   std::shared_ptr<const Module> self = weak_from_this().lock();
-  out.emplace_back("", self ? std::const_pointer_cast<Module>(self)
-                            : std::shared_ptr<Module>(std::shared_ptr<Module>(),
-                                                      const_cast<Module*>(this)));
+  out.emplace_back(
+      "", self ? std::const_pointer_cast<Module>(self)
+               : std::shared_ptr<Module>(std::shared_ptr<Module>(), const_cast<Module*>(this)));
   for (const auto& [name, child] : children_) {
     for (auto& [sub, m] : child->named_modules()) {
       out.emplace_back(sub.empty() ? name : name + "." + sub, m);
@@ -169,15 +175,18 @@ NamedList<Tensor> Module::state_dict() const {
   NamedList<Tensor> out;
   for (const auto& [prefix, m] : named_modules()) {
     const std::string p = prefix.empty() ? "" : prefix + ".";
-    for (const auto& [n, t] : m->parameters_) out.emplace_back(p + n, t);
-    for (const auto& [n, t] : m->buffers_) out.emplace_back(p + n, t);
+    for (const auto& [n, t] : m->parameters_)
+      out.emplace_back(p + n, t);
+    for (const auto& [n, t] : m->buffers_)
+      out.emplace_back(p + n, t);
   }
   return out;
 }
 
 void Module::train(bool on) {
   training_ = on;
-  for (auto& [name, child] : children_) child->train(on);
+  for (auto& [name, child] : children_)
+    child->train(on);
 }
 
 void Module::to(const Device& device) {
@@ -188,17 +197,21 @@ void Module::to(const Device& device) {
       node->grad = Tensor(node->grad.data().to(device));
     }
   };
-  for (auto& [name, t] : named_parameters()) move(t);
-  for (auto& [name, t] : named_buffers()) move(t);
+  for (auto& [name, t] : named_parameters())
+    move(t);
+  for (auto& [name, t] : named_buffers())
+    move(t);
 }
 
 void Module::zero_grad() {
-  for (auto& [name, t] : named_parameters()) t.zero_grad();
+  for (auto& [name, t] : named_parameters())
+    t.zero_grad();
 }
 
 int64_t Module::num_parameters() const {
   int64_t n = 0;
-  for (auto& [name, t] : named_parameters()) n += t.numel();
+  for (auto& [name, t] : named_parameters())
+    n += t.numel();
   return n;
 }
 
@@ -232,7 +245,8 @@ std::ostream& operator<<(std::ostream& os, const Module& module) {
 
 std::string Module::summary(const Shape& input_shape, const Device& device, DType dtype) {
   SummaryRecorder rec;
-  for (auto& [name, m] : named_modules()) rec.names[m.get()] = name;
+  for (auto& [name, m] : named_modules())
+    rec.names[m.get()] = name;
   const bool was_training = training_;
   eval();
   {
@@ -260,8 +274,8 @@ std::string Module::summary(const Shape& input_shape, const Device& device, DTyp
   const size_t shape_width = 20;
   const size_t width = name_width + shape_width + 12;
   std::ostringstream os;
-  os << fmt::format("{:<{}}{:<{}}{:>12}\n", "Layer (type)", name_width, "Output shape",
-                    shape_width, "Param #");
+  os << fmt::format("{:<{}}{:<{}}{:>12}\n", "Layer (type)", name_width, "Output shape", shape_width,
+                    "Param #");
   os << std::string(width, '=') << "\n";
   for (const auto& r : rec.rows) {
     os << fmt::format("{:<{}}{:<{}}{:>12}\n",

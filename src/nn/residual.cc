@@ -9,6 +9,8 @@ ResidualImpl::ResidualImpl(std::shared_ptr<Module> fn_) : Module("Residual") {
   fn = register_module("fn", std::move(fn_));
 }
 
-Tensor ResidualImpl::forward(const Tensor& input) { return (*fn)(input) + input; }
+Tensor ResidualImpl::forward(const Tensor& input) {
+  return (*fn)(input) + input;
+}
 
 }  // namespace needle::nn

@@ -12,7 +12,8 @@ void SequentialImpl::push_back(std::shared_ptr<Module> module) {
 
 Tensor SequentialImpl::forward(const Tensor& input) {
   Tensor x = input;
-  for (const auto& m : modules_) x = (*m)(x);
+  for (const auto& m : modules_)
+    x = (*m)(x);
   return x;
 }
 

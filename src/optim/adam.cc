@@ -23,8 +23,7 @@ Adam::Adam(std::vector<Tensor> params, double lr, double beta1_, double beta2_, 
   NEEDLE_CHECK(beta1 >= 0.0 && beta1 < 1.0, "{}: beta1 must be in [0, 1), got {}", name(), beta1);
   NEEDLE_CHECK(beta2 >= 0.0 && beta2 < 1.0, "{}: beta2 must be in [0, 1), got {}", name(), beta2);
   NEEDLE_CHECK(eps >= 0.0, "{}: eps must be >= 0, got {}", name(), eps);
-  NEEDLE_CHECK(weight_decay >= 0.0, "{}: weight_decay must be >= 0, got {}", name(),
-               weight_decay);
+  NEEDLE_CHECK(weight_decay >= 0.0, "{}: weight_decay must be >= 0, got {}", name(), weight_decay);
 }
 
 void Adam::step() {
@@ -52,8 +51,7 @@ std::map<std::string, std::string> Adam::state_metadata() const {
   return m;
 }
 
-void Adam::load_hyperparameters(const std::map<std::string, std::string>& metadata,
-                               bool commit) {
+void Adam::load_hyperparameters(const std::map<std::string, std::string>& metadata, bool commit) {
   const double b1 = metadata_number(metadata, "beta1");
   const double b2 = metadata_number(metadata, "beta2");
   const double e = metadata_number(metadata, "eps");

@@ -42,8 +42,7 @@ LinearWarmup::LinearWarmup(Optimizer& optimizer, int64_t warmup_steps_, double s
       warmup_steps(warmup_steps_),
       start_factor(start_factor_),
       after(std::move(after_)) {
-  NEEDLE_CHECK(warmup_steps >= 0, "LinearWarmup: warmup_steps must be >= 0, got {}",
-               warmup_steps);
+  NEEDLE_CHECK(warmup_steps >= 0, "LinearWarmup: warmup_steps must be >= 0, got {}", warmup_steps);
   NEEDLE_CHECK(start_factor >= 0.0 && start_factor <= 1.0,
                "LinearWarmup: start_factor must be in [0, 1], got {}", start_factor);
   optimizer_.set_lr(lr_at(0));

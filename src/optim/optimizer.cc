@@ -18,14 +18,15 @@ Optimizer::Optimizer(std::vector<Tensor> params, double lr)
   for (size_t i = 0; i < params_.size(); ++i) {
     NEEDLE_CHECK(params_[i].defined(), "optimizer: parameter {} is undefined", i);
     NEEDLE_CHECK_AS(DTypeError, is_floating(params_[i].dtype()),
-                    "optimizer: parameter {} has dtype {}; only float32/float64 can be trained",
-                    i, dtype_name(params_[i].dtype()));
+                    "optimizer: parameter {} has dtype {}; only float32/float64 can be trained", i,
+                    dtype_name(params_[i].dtype()));
     NEEDLE_CHECK(params_[i].is_leaf(), "optimizer: parameter {} is not a leaf tensor", i);
   }
 }
 
 void Optimizer::zero_grad() {
-  for (const Tensor& p : params_) p.zero_grad();
+  for (const Tensor& p : params_)
+    p.zero_grad();
 }
 
 void Optimizer::set_lr(double lr) {
@@ -47,7 +48,8 @@ NDArray& Optimizer::state_buffer(size_t index, const std::string& name) {
 std::vector<std::pair<std::string, NDArray>> Optimizer::state_tensors() const {
   std::vector<std::pair<std::string, NDArray>> out;
   for (size_t i = 0; i < state_.size(); ++i) {
-    for (const auto& [name, buf] : state_[i]) out.emplace_back(fmt::format("{}.{}", i, name), buf);
+    for (const auto& [name, buf] : state_[i])
+      out.emplace_back(fmt::format("{}.{}", i, name), buf);
   }
   return out;
 }

@@ -31,12 +31,18 @@ void check_little_endian(const char* op) {
 
 const char* st_dtype(DType dtype) {
   switch (dtype) {
-    case DType::Float32: return "F32";
-    case DType::Float64: return "F64";
-    case DType::Int32: return "I32";
-    case DType::Int64: return "I64";
-    case DType::UInt8: return "U8";
-    case DType::Bool: return "BOOL";
+    case DType::Float32:
+      return "F32";
+    case DType::Float64:
+      return "F64";
+    case DType::Int32:
+      return "I32";
+    case DType::Int64:
+      return "I64";
+    case DType::UInt8:
+      return "U8";
+    case DType::Bool:
+      return "BOOL";
   }
   return "?";
 }
@@ -94,7 +100,8 @@ void write_atomically(const std::string& path, const std::string& header,
   const uint64_t header_len = header.size();
   write_all(&header_len, sizeof(header_len));
   write_all(header.data(), header.size());
-  for (const auto& [data, n] : blobs) write_all(data, n);
+  for (const auto& [data, n] : blobs)
+    write_all(data, n);
   if (::fsync(fd) != 0) fail("cannot flush");
   if (::close(fd) != 0) {
     ::unlink(tmpl.c_str());
@@ -128,8 +135,7 @@ SafetensorsFile parse(const std::string& bytes, const std::string& path, const D
   } catch (const json::exception& e) {
     throw IOError(fmt::format("load: '{}' has a corrupt JSON header: {}", path, e.what()));
   }
-  NEEDLE_CHECK_AS(IOError, header.is_object(), "load: '{}': the header is not a JSON object",
-                  path);
+  NEEDLE_CHECK_AS(IOError, header.is_object(), "load: '{}': the header is not a JSON object", path);
   const uint64_t data_size = bytes.size() - 8 - header_len;
   const char* data = bytes.data() + 8 + header_len;
 
@@ -209,7 +215,8 @@ void save_safetensors(const std::string& path, const NamedArrays& tensors,
   }
   if (!metadata.empty()) {
     json meta = json::object();
-    for (const auto& [k, v] : metadata) meta[k] = v;
+    for (const auto& [k, v] : metadata)
+      meta[k] = v;
     header["__metadata__"] = meta;
   }
   std::string text = header.dump();
@@ -254,7 +261,8 @@ void load_state_dict(nn::Module& module, const NamedArrays& tensors) {
 
 void save(const nn::Module& module, const std::string& path) {
   NamedArrays arrays;
-  for (const auto& [name, t] : module.state_dict()) arrays.emplace_back(name, t.data());
+  for (const auto& [name, t] : module.state_dict())
+    arrays.emplace_back(name, t.data());
   save_safetensors(path, arrays, {{"format", "pt"}, {"producer", "libneedle"}});
 }
 

@@ -129,7 +129,7 @@ TEST(Grad, UnusedInputGetsZerosAndSeedsWork) {
   std::vector<Tensor> g = grad({y}, {x, unused}, {Tensor({1.f, -1.f})});
   EXPECT_EQ(g[0].to_vector<float>(), (std::vector<float>{3, -3}));
   EXPECT_EQ(g[1].to_vector<float>(), (std::vector<float>{0}));
-  EXPECT_THROW(grad({y}, {x}), ShapeError);  // non-scalar output without grad_outputs
+  EXPECT_THROW(grad({y}, {x}), ShapeError);              // non-scalar output without grad_outputs
   EXPECT_THROW(grad({sum(y)}, {Tensor({1.f})}), Error);  // input does not require grad
 }
 
@@ -151,8 +151,8 @@ TEST(Grad, MlpSoftmaxLossGradcheck) {
   testing::Fn loss = [labels](const std::vector<Tensor>& p) {
     Tensor hidden = relu(matmul(p[0], p[1]) + p[2]);
     Tensor logits = matmul(hidden, p[3]);
-    Tensor picked = gather(logits, 1, labels);                   // (5, 1)
-    Tensor nll = logsumexp(logits, {1}, true) - picked;            // (5, 1)
+    Tensor picked = gather(logits, 1, labels);           // (5, 1)
+    Tensor nll = logsumexp(logits, {1}, true) - picked;  // (5, 1)
     return mean(nll);
   };
   testing::check_gradient(loss, {x, w1, b1, w2}, "mlp softmax loss");
@@ -162,7 +162,8 @@ TEST(Grad, MlpSoftmaxLossGradcheck) {
   double expected = 0;
   for (int i = 0; i < 5; ++i) {
     double s = 0;
-    for (int k = 0; k < 3; ++k) s += std::exp(z[i * 3 + k]);
+    for (int k = 0; k < 3; ++k)
+      s += std::exp(z[i * 3 + k]);
     expected += std::log(s) - z[i * 3 + y[i]];
   }
   EXPECT_NEAR(loss({x, w1, b1, w2}).item<double>(), expected / 5, 1e-12);

@@ -30,14 +30,17 @@ TEST(Errors, MatmulShapes) {
   Tensor a = zeros({2, 3}, cpu(), DType::Float32, true);
   Tensor b = zeros({4, 5});
   expect_error<ShapeError>([&] { matmul(a, b); }, {"matmul", "(2, 3)", "(4, 5)"});
-  expect_error<ShapeError>([&] { matmul(zeros({2, 3, 4}), zeros({5, 4, 2})); },
-                           {"matmul", "(2, 3, 4)", "(5, 4, 2)"});
+  expect_error<ShapeError>(
+      [&] {
+        matmul(zeros({2, 3, 4}), zeros({5, 4, 2}));
+      },
+      {"matmul", "(2, 3, 4)", "(5, 4, 2)"});
 }
 
 TEST(Errors, Broadcasting) {
   Tensor a = zeros({2, 3}, cpu(), DType::Float32, true);
   expect_error<ShapeError>([&] { a + zeros({4}); }, {"add", "(2, 3)", "(4,)"});
-  expect_error<ShapeError>([&] { a * zeros({3, 2}); }, {"mul", "(2, 3)", "(3, 2)"});
+  expect_error<ShapeError>([&] { a* zeros({3, 2}); }, {"mul", "(2, 3)", "(3, 2)"});
   expect_error<ShapeError>([&] { maximum(a, zeros({5})); }, {"maximum", "(2, 3)", "(5,)"});
   expect_error<ShapeError>([&] { broadcast_to(a, {4, 3}); }, {"broadcast_to", "(2, 3)"});
 }
@@ -61,15 +64,18 @@ TEST(Errors, MixedDtypes) {
   Tensor a = zeros({2, 3});
   Tensor b = zeros({2, 3}, cpu(), DType::Float64);
   expect_error<DTypeError>([&] { a + b; }, {"add", "float32", "float64", "(2, 3)"});
-  expect_error<DTypeError>([&] { matmul(a, zeros({3, 2}, cpu(), DType::Float64)); },
-                           {"matmul", "float32", "float64"});
+  expect_error<DTypeError>(
+      [&] {
+        matmul(a, zeros({3, 2}, cpu(), DType::Float64));
+      },
+      {"matmul", "float32", "float64"});
 }
 
 TEST(Errors, MixedDevices) {
   if (!cuda_available()) GTEST_SKIP() << cuda_status();
   Tensor a = zeros({2, 3});
   Tensor b = zeros({2, 3}, cuda());
-  expect_error<DeviceError>([&] { a * b; }, {"mul", "cpu", "cuda:0", "(2, 3)"});
+  expect_error<DeviceError>([&] { a* b; }, {"mul", "cpu", "cuda:0", "(2, 3)"});
 }
 
 TEST(Errors, MissingGpu) {

@@ -34,8 +34,7 @@ struct ScaledFma : Function {
 
 struct WrongCount : Function {
   NDArray forward(const std::vector<NDArray>& in) override { return in[0]; }
-  std::vector<Tensor> backward(const Tensor&, const std::vector<Tensor>&,
-                               const Tensor&) override {
+  std::vector<Tensor> backward(const Tensor&, const std::vector<Tensor>&, const Tensor&) override {
     return {};
   }
 };

@@ -24,7 +24,8 @@ constexpr double kAtol = 1e-7;
 // Copies of `xs` as float64 leaves that require grad.
 inline std::vector<Tensor> leaves(const std::vector<Tensor>& xs) {
   std::vector<Tensor> out;
-  for (const Tensor& x : xs) out.emplace_back(x.data().astype(DType::Float64).clone(), true);
+  for (const Tensor& x : xs)
+    out.emplace_back(x.data().astype(DType::Float64).clone(), true);
   return out;
 }
 
@@ -81,12 +82,14 @@ inline void check_second_order(const Fn& f, const std::vector<Tensor>& inputs,
   Tensor y = f(xs);
   Tensor w = weights_like(y);
   std::vector<Tensor> u;
-  for (const Tensor& x : xs) u.push_back(weights_like(x));
+  for (const Tensor& x : xs)
+    u.push_back(weights_like(x));
   auto h_of = [&](const std::vector<Tensor>& at, bool create_graph) {
     Tensor loss = sum(f(at) * w);
     std::vector<Tensor> g = grad({loss}, at, create_graph);
     Tensor h = sum(g[0] * u[0]);
-    for (size_t i = 1; i < g.size(); ++i) h = h + sum(g[i] * u[i]);
+    for (size_t i = 1; i < g.size(); ++i)
+      h = h + sum(g[i] * u[i]);
     return h;
   };
   Tensor h = h_of(xs, true);

@@ -9,7 +9,9 @@
 namespace needle {
 namespace {
 
-Tensor ints(std::vector<int64_t> v, Shape shape) { return Tensor::from_vector(v, shape); }
+Tensor ints(std::vector<int64_t> v, Shape shape) {
+  return Tensor::from_vector(v, shape);
+}
 
 TEST(Indexing, OneHot) {
   Tensor oh = one_hot(ints({2, 0, 1}, {3}), 4);

@@ -15,7 +15,8 @@ TEST(Memory, LongChainBackwardAndDestruction) {
   {
     Tensor x({1.f}, true);
     Tensor y = x;
-    for (int i = 0; i < 100000; ++i) y = y * 1.0 + 0.0;  // 200,000 recorded nodes
+    for (int i = 0; i < 100000; ++i)
+      y = y * 1.0 + 0.0;  // 200,000 recorded nodes
     EXPECT_GE(Tensor::live_count(), nodes_before + 200000);
     y.backward();
     EXPECT_FLOAT_EQ(x.grad().item<float>(), 1.f);
@@ -31,7 +32,8 @@ TEST(Memory, LongCreateGraphChainIsReleased) {
   {
     Tensor x({0.5f}, true);
     Tensor y = x;
-    for (int i = 0; i < 20000; ++i) y = tanh(y);
+    for (int i = 0; i < 20000; ++i)
+      y = tanh(y);
     Tensor g = grad({y}, {x}, /*create_graph=*/true)[0];
     EXPECT_TRUE(g.requires_grad());
   }

@@ -20,7 +20,8 @@ using testing::Fn;
 
 std::vector<size_t> all_cases() {
   std::vector<size_t> ids(op_table().size());
-  for (size_t i = 0; i < ids.size(); ++i) ids[i] = i;
+  for (size_t i = 0; i < ids.size(); ++i)
+    ids[i] = i;
   return ids;
 }
 
@@ -45,11 +46,12 @@ class OpTableTest : public ::testing::TestWithParam<size_t> {
 
 TEST(OpTable, ListsEveryOpFamily) {
   const std::vector<std::string> expected = {
-      "add", "sub", "mul", "div", "add_scalar", "rsub_scalar", "rdiv_scalar", "negate", "pow/3",
-      "exp", "log", "sqrt", "relu", "tanh", "sigmoid", "maximum", "matmul", "matmul/batched",
-      "sum/all", "mean/all", "max/all", "logsumexp/all", "reshape", "transpose", "permute",
-      "broadcast_to", "stack", "split", "flip", "dilate", "undilate", "slice", "select",
-      "concatenate", "gather/axis1"};
+      "add",         "sub",          "mul",     "div",           "add_scalar",  "rsub_scalar",
+      "rdiv_scalar", "negate",       "pow/3",   "exp",           "log",         "sqrt",
+      "relu",        "tanh",         "sigmoid", "maximum",       "matmul",      "matmul/batched",
+      "sum/all",     "mean/all",     "max/all", "logsumexp/all", "reshape",     "transpose",
+      "permute",     "broadcast_to", "stack",   "split",         "flip",        "dilate",
+      "undilate",    "slice",        "select",  "concatenate",   "gather/axis1"};
   for (const std::string& name : expected) {
     const bool found = std::any_of(op_table().begin(), op_table().end(),
                                    [&](const OpCase& c) { return c.name == name; });
@@ -125,13 +127,15 @@ TEST_P(OpTableTest, Float32MatchesFloat64) {
   manual_seed(99 + GetParam());
   std::vector<Tensor> x64 = op().make_inputs(DType::Float64);
   std::vector<Tensor> x32;
-  for (const Tensor& x : x64) x32.emplace_back(x.data().astype(DType::Float32));
+  for (const Tensor& x : x64)
+    x32.emplace_back(x.data().astype(DType::Float32));
   std::vector<double> y64 = op().apply(x64).to_vector<double>();
   Tensor y32 = op().apply(x32);
   EXPECT_EQ(y32.dtype(), DType::Float32);
   std::vector<double> y = y32.to_vector<double>();
   ASSERT_EQ(y.size(), y64.size());
-  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], y64[i], 1e-4 * (1 + std::abs(y64[i])));
+  for (size_t i = 0; i < y.size(); ++i)
+    EXPECT_NEAR(y[i], y64[i], 1e-4 * (1 + std::abs(y64[i])));
 }
 
 INSTANTIATE_TEST_SUITE_P(Ops, OpTableTest, ::testing::ValuesIn(all_cases()), case_name);

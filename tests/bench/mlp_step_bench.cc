@@ -23,7 +23,8 @@ struct Setup {
   Setup() {
     x = ndl::rand({128, 784});
     std::vector<int64_t> labels(128);
-    for (auto& l : labels) l = ndl::default_generator().next_int(0, 10);
+    for (auto& l : labels)
+      l = ndl::default_generator().next_int(0, 10);
     y = ndl::Tensor::from_vector(labels, {128});
   }
 };
@@ -71,7 +72,8 @@ void BM_AdamStep(benchmark::State& state) {
   Setup s;
   ndl::Tensor loss = s.loss_fn(s.model(s.x), s.y);
   loss.backward();
-  for (auto _ : state) s.opt.step();
+  for (auto _ : state)
+    s.opt.step();
 }
 BENCHMARK(BM_AdamStep)->Unit(benchmark::kMicrosecond)->MinTime(1.0);
 

@@ -76,7 +76,7 @@ TEST(Device, CudaWithoutGpuThrowsDeviceErrorSayingWhy) {
 }
 
 TEST(Device, CudaIndexOutOfRangeWithGpu) {
-  if (!cuda_available()) GTEST_SKIP() << "no CUDA device: " << cuda_status();
+  if (!cuda_available()) GTEST_SKIP() << "CUDA unavailable: " << cuda_status();
   EXPECT_TRUE(cuda(0).is_cuda());
   EXPECT_EQ(parse_device("cuda:0"), (Device{DeviceType::CUDA, 0}));
   expect_error<DeviceError>([] { cuda(1000); }, "cuda(1000): device index out of range");

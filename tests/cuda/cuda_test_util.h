@@ -19,7 +19,7 @@
 #define NEEDLE_REQUIRE_CUDA()                                        \
   do {                                                               \
     if (!::needle::cuda_available()) {                               \
-      GTEST_SKIP() << "no CUDA device: " << ::needle::cuda_status(); \
+      GTEST_SKIP() << "CUDA unavailable: " << ::needle::cuda_status(); \
     }                                                                \
   } while (0)
 

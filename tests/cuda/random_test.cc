@@ -14,8 +14,11 @@ TEST(CudaRandom, UniformEqualsCpuBitForBit) {
   for (DType dt : {DType::Float32, DType::Float64, DType::Int32, DType::Int64, DType::UInt8}) {
     const int64_t n = 100003;
     Twin out(dt, n);
-    backend_for(DeviceType::CPU).random_uniform(out.cpu.dense({n}), 1234, 77, -2.0, 5.0);
-    backend_for(DeviceType::CUDA).random_uniform(out.gpu.dense({n}), 1234, 77, -2.0, 5.0);
+    // Negative values cast to uint8 are undefined behaviour (wrap on the CPU, saturate on the
+    // GPU): not a case to compare.
+    const double low = dt == DType::UInt8 ? 0.0 : -2.0;
+    backend_for(DeviceType::CPU).random_uniform(out.cpu.dense({n}), 1234, 77, low, 5.0);
+    backend_for(DeviceType::CUDA).random_uniform(out.gpu.dense({n}), 1234, 77, low, 5.0);
     expect_close(out.cpu.download(), out.gpu.download(), 0.0, 0.0,
                  fmt::format("uniform {}", dtype_name(dt)));
   }

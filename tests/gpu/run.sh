@@ -48,8 +48,11 @@ else
   done < <(find "$PREFIX" -type l)
   # Runtime libraries the system already has stay the system's (a newer libgomp or zlib must
   # not be shadowed by Debian's); only the missing ones are taken from the prefix.
+  # (The cache is read once: `ldconfig -p | grep -q` under pipefail fails when grep's early exit
+  # cuts ldconfig off with SIGPIPE.)
+  system_libs="$(ldconfig -p 2>/dev/null || true)"
   for lib in libgomp.so.1 libgfortran.so.5 libquadmath.so.0 libz.so.1; do
-    if ldconfig -p 2>/dev/null | grep -q " $lib "; then
+    if grep -qE "^[[:space:]]+$lib[[:space:]]" <<<"$system_libs"; then
       find "$PREFIX" -name "$lib" -exec rm -f {} +
     fi
   done

@@ -73,5 +73,6 @@ TEST(Flatten, FoldsAllButTheBatchAxis) {
   EXPECT_EQ(y.to_vector<float>(), x.to_vector<float>());
   ndl::sum(y * 2.0).backward();
   EXPECT_EQ(x.grad().shape(), x.shape());
-  for (float g : x.grad().to_vector<float>()) EXPECT_EQ(g, 2.0f);
+  for (float g : x.grad().to_vector<float>())
+    EXPECT_EQ(g, 2.0f);
 }

@@ -41,7 +41,8 @@ TEST(Dropout, EvalIsIdentityAndSeedRepeats) {
 TEST(Dropout, ExtremesAndErrors) {
   auto x = ndl::randn({4, 4});
   EXPECT_EQ(ndl::nn::Dropout(0.0)(x).to_vector<float>(), x.to_vector<float>());
-  for (float v : ndl::nn::Dropout(1.0)(x).to_vector<float>()) EXPECT_EQ(v, 0.0f);
+  for (float v : ndl::nn::Dropout(1.0)(x).to_vector<float>())
+    EXPECT_EQ(v, 0.0f);
   EXPECT_THROW(ndl::nn::Dropout(1.5), ndl::Error);
   EXPECT_THROW(ndl::nn::Dropout(-0.1), ndl::Error);
 }

@@ -17,7 +17,8 @@ struct Moments {
 Moments moments(const ndl::Tensor& t) {
   auto v = t.to_vector<double>();
   Moments m;
-  for (double x : v) m.mean += x;
+  for (double x : v)
+    m.mean += x;
   m.mean /= static_cast<double>(v.size());
   for (double x : v) {
     m.std += (x - m.mean) * (x - m.mean);

@@ -50,10 +50,12 @@ TEST(Linear, LayoutKeysAndInitialization) {
   // kaiming_uniform by fan-in: U(-sqrt(6/64), sqrt(6/64)); bias zero.
   const double bound = std::sqrt(6.0 / 64.0);
   double max_abs = 0.0;
-  for (float w : fc->weight.to_vector<float>()) max_abs = std::max(max_abs, std::abs(double(w)));
+  for (float w : fc->weight.to_vector<float>())
+    max_abs = std::max(max_abs, std::abs(double(w)));
   EXPECT_LE(max_abs, bound);
   EXPECT_GT(max_abs, 0.9 * bound);
-  for (float b : fc->bias.to_vector<float>()) EXPECT_EQ(b, 0.0f);
+  for (float b : fc->bias.to_vector<float>())
+    EXPECT_EQ(b, 0.0f);
   EXPECT_EQ(fc->to_string(), "Linear(in_features=64, out_features=32, bias=true)");
 }
 

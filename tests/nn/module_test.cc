@@ -13,7 +13,8 @@ namespace {
 
 std::vector<std::string> names_of(const nn::NamedList<ndl::Tensor>& list) {
   std::vector<std::string> out;
-  for (const auto& [name, t] : list) out.push_back(name);
+  for (const auto& [name, t] : list)
+    out.push_back(name);
   return out;
 }
 
@@ -38,9 +39,9 @@ NEEDLE_MODULE(TwoLayer);
 
 TEST(Module, NamedParametersOrderAndNames) {
   TwoLayer model;
-  EXPECT_EQ(names_of(model->named_parameters()),
-            (std::vector<std::string>{"scale", "fc1.weight", "fc1.bias", "fc2.weight",
-                                      "fc2.bias"}));
+  EXPECT_EQ(
+      names_of(model->named_parameters()),
+      (std::vector<std::string>{"scale", "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"}));
   EXPECT_EQ(names_of(model->named_parameters(/*recurse=*/false)),
             (std::vector<std::string>{"scale"}));
   EXPECT_EQ(model->parameters().size(), 5u);
@@ -62,7 +63,8 @@ TEST(Module, SequentialNamesByIndex) {
   EXPECT_THROW(seq->at<nn::LinearImpl>(1), ndl::Error);
   EXPECT_THROW((*seq)[3], ndl::IndexError);
   int count = 0;
-  for (const auto& m : *seq) count += m->type_name() == "Linear";
+  for (const auto& m : *seq)
+    count += m->type_name() == "Linear";
   EXPECT_EQ(count, 2);
   seq->push_back(nn::Sigmoid());
   EXPECT_EQ(seq(ndl::zeros({5, 2})).shape(), (ndl::Shape{5, 1}));
@@ -94,9 +96,11 @@ TEST(Module, TrainEvalRecursive) {
   nn::MLPResNet model(8, 6, 2, 3);
   EXPECT_TRUE(model->is_training());
   model->eval();
-  for (auto& [name, m] : model->named_modules()) EXPECT_FALSE(m->is_training()) << name;
+  for (auto& [name, m] : model->named_modules())
+    EXPECT_FALSE(m->is_training()) << name;
   model->train();
-  for (auto& [name, m] : model->named_modules()) EXPECT_TRUE(m->is_training()) << name;
+  for (auto& [name, m] : model->named_modules())
+    EXPECT_TRUE(m->is_training()) << name;
 }
 
 TEST(Module, ZeroGradAndToKeepIdentity) {
@@ -135,8 +139,7 @@ TEST(Module, PrintAndSummary) {
   EXPECT_NE(s.find("MLPResNet"), std::string::npos) << s;
   EXPECT_NE(s.find("2.0.fn.0 (Linear)"), std::string::npos) << s;
   EXPECT_NE(s.find("(2, 4)"), std::string::npos) << s;
-  EXPECT_NE(s.find("Total params: " + std::to_string(model->num_parameters())),
-            std::string::npos)
+  EXPECT_NE(s.find("Total params: " + std::to_string(model->num_parameters())), std::string::npos)
       << s;
   EXPECT_TRUE(model->is_training());  // summary restores the mode
 }

@@ -43,7 +43,8 @@ TEST(BatchNorm1d, TrainAndEvalDiffer) {
   auto eval_y = bn(x).to_vector<float>();
   // Training normalizes each column to mean 0; evaluation uses the (barely moved) running stats.
   double col0 = 0.0;
-  for (size_t i = 0; i < train_y.size(); i += 3) col0 += train_y[i];
+  for (size_t i = 0; i < train_y.size(); i += 3)
+    col0 += train_y[i];
   EXPECT_NEAR(col0, 0.0, 1e-5);
   EXPECT_NE(train_y, eval_y);
 }
@@ -51,7 +52,8 @@ TEST(BatchNorm1d, TrainAndEvalDiffer) {
 TEST(BatchNorm1d, KeysAndErrors) {
   ndl::nn::BatchNorm1d bn(4);
   std::vector<std::string> keys;
-  for (auto& [k, v] : bn->state_dict()) keys.push_back(k);
+  for (auto& [k, v] : bn->state_dict())
+    keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"weight", "bias", "running_mean", "running_var",
                                             "num_batches_tracked"}));
   EXPECT_EQ(bn->parameters().size(), 2u);

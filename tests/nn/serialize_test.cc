@@ -21,8 +21,8 @@ class Checkpoint : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("needle_nn_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-            "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("needle_nn_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -34,13 +34,13 @@ class Checkpoint : public ::testing::Test {
 
 std::vector<std::vector<float>> snapshot(const nn::Module& m) {
   std::vector<std::vector<float>> out;
-  for (auto& [name, t] : m.state_dict()) out.push_back(t.to_vector<float>());
+  for (auto& [name, t] : m.state_dict())
+    out.push_back(t.to_vector<float>());
   return out;
 }
 
 std::string reference_file() {
-  return (fs::path(__FILE__).parent_path() / "reference" / "mlp_resnet_torch.safetensors")
-      .string();
+  return (fs::path(__FILE__).parent_path() / "reference" / "mlp_resnet_torch.safetensors").string();
 }
 
 void write_bytes(const std::string& path, const std::string& bytes) {
@@ -59,8 +59,8 @@ TEST_F(Checkpoint, SaveLoadGivesBitIdenticalOutputs) {
   nn::MLPResNet a(12, 10, 2, 4);
   // Train one step so that running statistics and num_batches_tracked are not the defaults.
   ndl::optim::Adam opt(a->parameters(), 0.01);
-  nn::SoftmaxLoss()(a(ndl::randn({8, 12})), ndl::Tensor::from_vector(
-                                                std::vector<int64_t>{0, 1, 2, 3, 0, 1, 2, 3}, {8}))
+  nn::SoftmaxLoss()(a(ndl::randn({8, 12})),
+                    ndl::Tensor::from_vector(std::vector<int64_t>{0, 1, 2, 3, 0, 1, 2, 3}, {8}))
       .backward();
   opt.step();
   ndl::save(a, path("model.safetensors"));
@@ -77,7 +77,8 @@ TEST_F(Checkpoint, SaveLoadGivesBitIdenticalOutputs) {
   EXPECT_EQ(snapshot(*a), snapshot(*b));
   // Only the checkpoint is left in the directory: the temporary file was renamed.
   int files = 0;
-  for (auto& e : fs::directory_iterator(dir_)) files += e.is_regular_file();
+  for (auto& e : fs::directory_iterator(dir_))
+    files += e.is_regular_file();
   EXPECT_EQ(files, 1);
 }
 

@@ -56,15 +56,17 @@ TEST(AdamW, DecoupledWeightDecayTrajectory) {
 }
 
 // The fused CPU override and the composed default (Backend::adam_step called non-virtually)
-// produce the same numbers, also for a gradient that is a broadcast (non-dense) view.
+// produce the same numbers, also for gradients that are strided (non-dense) views.
 TEST(FusedKernels, MatchComposedDefaults) {
   ndl::Backend& be = ndl::backend_for(ndl::cpu());
   ndl::manual_seed(4);
-  const ndl::Shape shape{200, 200};  // above the OpenMP threshold
-  for (bool broadcast_grad : {false, true}) {
+  const ndl::Shape shape{520, 512};  // above the fused kernels' OpenMP threshold
+  for (int kind = 0; kind < 3; ++kind) {
+    // A dense gradient, a broadcast one (row stride 0) and a transposed one (Linear's weight).
     auto w0 = ndl::NDArray::randn(shape);
-    auto g = broadcast_grad ? ndl::NDArray::randn({1, 200}).broadcast_to(shape)
-                            : ndl::NDArray::randn(shape);
+    auto g = kind == 0   ? ndl::NDArray::randn(shape)
+             : kind == 1 ? ndl::NDArray::randn({1, shape[1]}).broadcast_to(shape)
+                         : ndl::NDArray::randn({shape[1], shape[0]}).transpose();
     auto w1 = w0.clone(), w2 = w0.clone();
     auto m1 = ndl::NDArray::randn(shape), v1 = ndl::NDArray::rand(shape);
     auto m2 = m1.clone(), v2 = v1.clone();

@@ -10,7 +10,9 @@ namespace ndl = needle;
 namespace optim = needle::optim;
 
 namespace {
-std::vector<ndl::Tensor> one_param() { return {ndl::ones({2}).set_requires_grad(true)}; }
+std::vector<ndl::Tensor> one_param() {
+  return {ndl::ones({2}).set_requires_grad(true)};
+}
 }  // namespace
 
 TEST(LRScheduler, StepLR) {
@@ -44,10 +46,14 @@ TEST(LRScheduler, LinearWarmupThenCosine) {
     sched.step();
     lrs.push_back(opt.lr());
   }
-  const std::vector<double> expected{0.0,  0.025, 0.05, 0.075, 0.1, 0.1 * (1 + std::sqrt(0.5)) / 2,
-                                     0.05, 0.1 * (1 - std::sqrt(0.5)) / 2, 0.0};
+  const std::vector<double> expected{0.0,  0.025,
+                                     0.05, 0.075,
+                                     0.1,  0.1 * (1 + std::sqrt(0.5)) / 2,
+                                     0.05, 0.1 * (1 - std::sqrt(0.5)) / 2,
+                                     0.0};
   ASSERT_EQ(lrs.size(), expected.size());
-  for (size_t i = 0; i < lrs.size(); ++i) EXPECT_NEAR(lrs[i], expected[i], 1e-12) << i;
+  for (size_t i = 0; i < lrs.size(); ++i)
+    EXPECT_NEAR(lrs[i], expected[i], 1e-12) << i;
   optim::SGD plain(one_param(), 1.0);
   optim::LinearWarmup alone(plain, 2);  // start_factor 0.1, then constant
   EXPECT_DOUBLE_EQ(plain.lr(), 0.1);

@@ -77,7 +77,8 @@ TEST(SGD, L2InLossEqualsWeightDecay) {
     ndl::sum(a(x) * a(x)).backward();
     // d/dw (lambda/2 ||w||^2) = lambda w: the same step as weight_decay = lambda.
     ndl::Tensor l2 = ndl::sum(b(x) * b(x));
-    for (const auto& p : b->parameters()) l2 = l2 + 0.5 * lambda * ndl::sum(p * p);
+    for (const auto& p : b->parameters())
+      l2 = l2 + 0.5 * lambda * ndl::sum(p * p);
     l2.backward();
     with_decay.step();
     plain.step();

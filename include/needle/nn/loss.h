@@ -63,9 +63,7 @@ class BCEWithLogitsLossImpl : public Module {
   using Module::forward;
   using Module::operator();
   Tensor forward(const Tensor& logits, const Tensor& target);
-  Tensor operator()(const Tensor& logits, const Tensor& target) {
-    return forward(logits, target);
-  }
+  Tensor operator()(const Tensor& logits, const Tensor& target) { return forward(logits, target); }
 
   Reduction reduction;
 };

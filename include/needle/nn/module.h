@@ -127,19 +127,21 @@ class ModuleHolder {
  public:
   using ImplType = Impl;
 
-  ModuleHolder()
-    requires std::is_default_constructible_v<Impl>
-      : impl_(std::make_shared<Impl>()) {}
+  template <typename I = Impl, std::enable_if_t<std::is_default_constructible_v<I>, int> = 0>
+  ModuleHolder() : impl_(std::make_shared<Impl>()) {}
   // An empty holder, to be assigned later (`nn::Linear fc{nullptr};` as a class member).
   ModuleHolder(std::nullptr_t) {}  // NOLINT: implicit
   // Wraps an existing module (shared, not copied).
   ModuleHolder(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {  // NOLINT: implicit
     NEEDLE_CHECK(impl_ != nullptr, "ModuleHolder: null module");
   }
-  template <typename First, typename... Rest>
-    requires(!std::is_base_of_v<ModuleHolder, std::decay_t<First>> &&
-             !std::is_convertible_v<First, std::shared_ptr<Impl>> &&
-             std::is_constructible_v<Impl, First, Rest...>)
+  // Builds a new Impl from the arguments; never chosen for copies of a holder or for an
+  // existing shared_ptr, which share instead.
+  template <typename First, typename... Rest,
+            std::enable_if_t<!std::is_base_of_v<ModuleHolder, std::decay_t<First>> &&
+                                 !std::is_convertible_v<First, std::shared_ptr<Impl>> &&
+                                 std::is_constructible_v<Impl, First, Rest...>,
+                             int> = 0>
   explicit ModuleHolder(First&& first, Rest&&... rest)
       : impl_(std::make_shared<Impl>(std::forward<First>(first), std::forward<Rest>(rest)...)) {}
 

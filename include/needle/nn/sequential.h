@@ -16,10 +16,10 @@ class SequentialImpl : public Module {
  public:
   SequentialImpl() : Module("Sequential") {}
   // Sequential(nn::Linear(2, 3), nn::ReLU(), ...): holders or shared_ptrs to modules.
-  template <ModuleLike... Ms>
-    requires(sizeof...(Ms) > 0)
-  explicit SequentialImpl(const Ms&... modules) : Module("Sequential") {
-    (push_back(modules), ...);
+  template <ModuleLike M, ModuleLike... Ms>
+  explicit SequentialImpl(const M& first, const Ms&... rest) : Module("Sequential") {
+    push_back(first);
+    (push_back(rest), ...);
   }
 
   // Appends a module under the next index.

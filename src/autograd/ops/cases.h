@@ -19,7 +19,8 @@ using Maker = std::function<Inputs(DType)>;
 inline Maker uniform(std::vector<Shape> shapes, double low = -1.0, double high = 1.0) {
   return [shapes = std::move(shapes), low, high](DType dtype) {
     Inputs inputs;
-    for (const Shape& s : shapes) inputs.emplace_back(NDArray::rand(s, low, high, dtype));
+    for (const Shape& s : shapes)
+      inputs.emplace_back(NDArray::rand(s, low, high, dtype));
     return inputs;
   };
 }
@@ -27,7 +28,8 @@ inline Maker uniform(std::vector<Shape> shapes, double low = -1.0, double high =
 // Registers its cases during static initialisation of the library.
 struct Registrar {
   explicit Registrar(std::vector<OpCase> op_cases) {
-    for (OpCase& c : op_cases) register_op_case(std::move(c));
+    for (OpCase& c : op_cases)
+      register_op_case(std::move(c));
   }
 };
 

@@ -16,7 +16,9 @@ using autograd::constant;
 using autograd::sum_to;
 using Grads = std::vector<Tensor>;
 
-const Tensor& input(const Tensor& out, size_t i) { return out.node()->inputs[i]; }
+const Tensor& input(const Tensor& out, size_t i) {
+  return out.node()->inputs[i];
+}
 
 // --- tensor-tensor ----------------------------------------------------------------------------
 struct AddOp final : Op {
@@ -146,17 +148,13 @@ struct ExpOp final : Op {
 struct LogOp final : Op {
   const char* name() const override { return "log"; }
   NDArray compute(const NDArray& a) const { return needle::log(a); }
-  Grads gradient(const Tensor& g, const Tensor& out) const override {
-    return {g / input(out, 0)};
-  }
+  Grads gradient(const Tensor& g, const Tensor& out) const override { return {g / input(out, 0)}; }
 };
 
 struct SqrtOp final : Op {
   const char* name() const override { return "sqrt"; }
   NDArray compute(const NDArray& a) const { return needle::sqrt(a); }
-  Grads gradient(const Tensor& g, const Tensor& out) const override {
-    return {g / (out * 2.0)};
-  }
+  Grads gradient(const Tensor& g, const Tensor& out) const override { return {g / (out * 2.0)}; }
 };
 
 struct ReluOp final : Op {
@@ -187,35 +185,87 @@ struct SigmoidOp final : Op {
 
 }  // namespace
 
-Tensor add(const Tensor& a, const Tensor& b) { return apply_op(AddOp{}, a, b); }
-Tensor sub(const Tensor& a, const Tensor& b) { return apply_op(SubOp{}, a, b); }
-Tensor mul(const Tensor& a, const Tensor& b) { return apply_op(MulOp{}, a, b); }
-Tensor div(const Tensor& a, const Tensor& b) { return apply_op(DivOp{}, a, b); }
-Tensor negate(const Tensor& a) { return apply_op(NegOp{}, a); }
-Tensor maximum(const Tensor& a, const Tensor& b) { return apply_op(MaximumOp{}, a, b); }
+Tensor add(const Tensor& a, const Tensor& b) {
+  return apply_op(AddOp{}, a, b);
+}
+Tensor sub(const Tensor& a, const Tensor& b) {
+  return apply_op(SubOp{}, a, b);
+}
+Tensor mul(const Tensor& a, const Tensor& b) {
+  return apply_op(MulOp{}, a, b);
+}
+Tensor div(const Tensor& a, const Tensor& b) {
+  return apply_op(DivOp{}, a, b);
+}
+Tensor negate(const Tensor& a) {
+  return apply_op(NegOp{}, a);
+}
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  return apply_op(MaximumOp{}, a, b);
+}
 
-Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator-(const Tensor& a) { return negate(a); }
+Tensor operator+(const Tensor& a, const Tensor& b) {
+  return add(a, b);
+}
+Tensor operator-(const Tensor& a, const Tensor& b) {
+  return sub(a, b);
+}
+Tensor operator*(const Tensor& a, const Tensor& b) {
+  return mul(a, b);
+}
+Tensor operator/(const Tensor& a, const Tensor& b) {
+  return div(a, b);
+}
+Tensor operator-(const Tensor& a) {
+  return negate(a);
+}
 
-Tensor operator+(const Tensor& a, double s) { return apply_op(AddScalarOp(s), a); }
-Tensor operator-(const Tensor& a, double s) { return apply_op(AddScalarOp(-s), a); }
-Tensor operator*(const Tensor& a, double s) { return apply_op(MulScalarOp(s), a); }
-Tensor operator/(const Tensor& a, double s) { return apply_op(DivScalarOp(s), a); }
-Tensor operator+(double s, const Tensor& a) { return apply_op(AddScalarOp(s), a); }
-Tensor operator-(double s, const Tensor& a) { return apply_op(RSubScalarOp(s), a); }
-Tensor operator*(double s, const Tensor& a) { return apply_op(MulScalarOp(s), a); }
-Tensor operator/(double s, const Tensor& a) { return apply_op(RDivScalarOp(s), a); }
+Tensor operator+(const Tensor& a, double s) {
+  return apply_op(AddScalarOp(s), a);
+}
+Tensor operator-(const Tensor& a, double s) {
+  return apply_op(AddScalarOp(-s), a);
+}
+Tensor operator*(const Tensor& a, double s) {
+  return apply_op(MulScalarOp(s), a);
+}
+Tensor operator/(const Tensor& a, double s) {
+  return apply_op(DivScalarOp(s), a);
+}
+Tensor operator+(double s, const Tensor& a) {
+  return apply_op(AddScalarOp(s), a);
+}
+Tensor operator-(double s, const Tensor& a) {
+  return apply_op(RSubScalarOp(s), a);
+}
+Tensor operator*(double s, const Tensor& a) {
+  return apply_op(MulScalarOp(s), a);
+}
+Tensor operator/(double s, const Tensor& a) {
+  return apply_op(RDivScalarOp(s), a);
+}
 
-Tensor pow(const Tensor& a, double exponent) { return apply_op(PowScalarOp(exponent), a); }
-Tensor exp(const Tensor& a) { return apply_op(ExpOp{}, a); }
-Tensor log(const Tensor& a) { return apply_op(LogOp{}, a); }
-Tensor sqrt(const Tensor& a) { return apply_op(SqrtOp{}, a); }
-Tensor relu(const Tensor& a) { return apply_op(ReluOp{}, a); }
-Tensor tanh(const Tensor& a) { return apply_op(TanhOp{}, a); }
-Tensor sigmoid(const Tensor& a) { return apply_op(SigmoidOp{}, a); }
+Tensor pow(const Tensor& a, double exponent) {
+  return apply_op(PowScalarOp(exponent), a);
+}
+Tensor exp(const Tensor& a) {
+  return apply_op(ExpOp{}, a);
+}
+Tensor log(const Tensor& a) {
+  return apply_op(LogOp{}, a);
+}
+Tensor sqrt(const Tensor& a) {
+  return apply_op(SqrtOp{}, a);
+}
+Tensor relu(const Tensor& a) {
+  return apply_op(ReluOp{}, a);
+}
+Tensor tanh(const Tensor& a) {
+  return apply_op(TanhOp{}, a);
+}
+Tensor sigmoid(const Tensor& a) {
+  return apply_op(SigmoidOp{}, a);
+}
 
 namespace {
 using autograd::cases::Inputs;
@@ -229,8 +279,7 @@ const autograd::cases::Registrar registrar({
     {"sub", 2, uniform({{3, 4}, {3, 4}}), [](const Inputs& x) { return x[0] - x[1]; }},
     {"sub/broadcast", 2, uniform({{4}, {3, 4}}), [](const Inputs& x) { return x[0] - x[1]; }},
     {"mul", 2, uniform({{3, 4}, {3, 4}}), [](const Inputs& x) { return x[0] * x[1]; }},
-    {"mul/broadcast", 2, uniform({{2, 3, 4}, {3, 1}}),
-     [](const Inputs& x) { return x[0] * x[1]; }},
+    {"mul/broadcast", 2, uniform({{2, 3, 4}, {3, 1}}), [](const Inputs& x) { return x[0] * x[1]; }},
     {"div", 2,
      [](DType dt) {
        return Inputs{Tensor(NDArray::rand({3, 4}, -1, 1, dt)),
@@ -243,8 +292,8 @@ const autograd::cases::Registrar registrar({
                      Tensor(NDArray::rand({3, 1}, 0.5, 2, dt))};
      },
      [](const Inputs& x) { return x[0] / x[1]; }},
-    {"maximum", 2, uniform({{3, 4}, {3, 4}}),
-     [](const Inputs& x) { return maximum(x[0], x[1]); }, false},
+    {"maximum", 2, uniform({{3, 4}, {3, 4}}), [](const Inputs& x) { return maximum(x[0], x[1]); },
+     false},
     {"maximum/broadcast", 2, uniform({{3, 4}, {4}}),
      [](const Inputs& x) { return maximum(x[0], x[1]); }, false},
     {"add_scalar", 1, uniform({{3, 4}}), [](const Inputs& x) { return x[0] + 1.5; }},
@@ -257,8 +306,7 @@ const autograd::cases::Registrar registrar({
     {"negate", 1, uniform({{3, 4}}), [](const Inputs& x) { return -x[0]; }},
     {"pow/3", 1, uniform({{3, 4}}), [](const Inputs& x) { return pow(x[0], 3.0); }},
     {"pow/0.5", 1, uniform({{3, 4}}, 0.5, 2.0), [](const Inputs& x) { return pow(x[0], 0.5); }},
-    {"pow/-1.5", 1, uniform({{3, 4}}, 0.5, 2.0),
-     [](const Inputs& x) { return pow(x[0], -1.5); }},
+    {"pow/-1.5", 1, uniform({{3, 4}}, 0.5, 2.0), [](const Inputs& x) { return pow(x[0], -1.5); }},
     {"exp", 1, uniform({{3, 4}}), [](const Inputs& x) { return exp(x[0]); }},
     {"log", 1, uniform({{3, 4}}, 0.5, 2.0), [](const Inputs& x) { return log(x[0]); }},
     {"sqrt", 1, uniform({{3, 4}}, 0.5, 2.0), [](const Inputs& x) { return sqrt(x[0]); }},

@@ -54,8 +54,7 @@ Tensor scatter_slice(const Tensor& g, const Shape& shape, const std::vector<Slic
 
 Tensor slice(const Tensor& a, const std::vector<Slice>& slices) {
   NEEDLE_CHECK_AS(IndexError, static_cast<int64_t>(slices.size()) <= a.ndim(),
-                  "slice: {} slices for an array of shape {}", slices.size(),
-                  shape_str(a.shape()));
+                  "slice: {} slices for an array of shape {}", slices.size(), shape_str(a.shape()));
   return apply_op(SliceOp(slices), a);
 }
 
@@ -142,16 +141,26 @@ Tensor index_tensor(const std::vector<int64_t>& values, const Shape& shape) {
 
 const autograd::cases::Registrar registrar({
     {"slice", 1, uniform({{5, 4}}),
-     [](const Inputs& x) { return x[0].slice({Slice(1, 4), Slice(std::nullopt, std::nullopt, 2)}); }},
+     [](const Inputs& x) {
+       return x[0].slice({Slice(1, 4), Slice(std::nullopt, std::nullopt, 2)});
+     }},
     {"slice/negative", 1, uniform({{5, 4}}),
-     [](const Inputs& x) { return x[0].slice({Slice(-2, std::nullopt), Slice(3, 0, -1)}); }},
+     [](const Inputs& x) {
+       return x[0].slice({Slice(-2, std::nullopt), Slice(3, 0, -1)});
+     }},
     {"select", 1, uniform({{3, 4}}), [](const Inputs& x) { return x[0].select(1, -1); }},
     {"gather/axis1", 1, uniform({{3, 4}}),
-     [](const Inputs& x) { return gather(x[0], 1, index_tensor({3, 0, 1, 1, 2, 2}, {3, 2})); }},
+     [](const Inputs& x) {
+       return gather(x[0], 1, index_tensor({3, 0, 1, 1, 2, 2}, {3, 2}));
+     }},
     {"gather/axis0_smaller", 1, uniform({{3, 4}}),
-     [](const Inputs& x) { return gather(x[0], 0, index_tensor({2, 0, 1, 0, 0, 2}, {2, 3})); }},
+     [](const Inputs& x) {
+       return gather(x[0], 0, index_tensor({2, 0, 1, 0, 0, 2}, {2, 3}));
+     }},
     {"gather/labels", 1, uniform({{4, 5}}),
-     [](const Inputs& x) { return gather(x[0], -1, index_tensor({4, 0, 2, 2}, {4, 1})); }},
+     [](const Inputs& x) {
+       return gather(x[0], -1, index_tensor({4, 0, 2, 2}, {4, 1}));
+     }},
 });
 
 }  // namespace

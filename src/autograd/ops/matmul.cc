@@ -63,7 +63,9 @@ namespace {
 using autograd::cases::Inputs;
 using autograd::cases::uniform;
 
-Tensor mm(const Inputs& x) { return matmul(x[0], x[1]); }
+Tensor mm(const Inputs& x) {
+  return matmul(x[0], x[1]);
+}
 
 const autograd::cases::Registrar registrar({
     {"matmul", 2, uniform({{3, 4}, {4, 5}}), mm},

@@ -16,12 +16,15 @@ using autograd::apply_op;
 using autograd::constant;
 using Grads = std::vector<Tensor>;
 
-const Tensor& input(const Tensor& out, size_t i) { return out.node()->inputs[i]; }
+const Tensor& input(const Tensor& out, size_t i) {
+  return out.node()->inputs[i];
+}
 
 // `shape` with the (sorted, normalized) `axes` set to 1: the keepdims shape.
 Shape kept_shape(const Shape& shape, const Axes& axes) {
   Shape kept = shape;
-  for (int64_t a : axes) kept[static_cast<size_t>(a)] = 1;
+  for (int64_t a : axes)
+    kept[static_cast<size_t>(a)] = 1;
   return kept;
 }
 
@@ -90,7 +93,8 @@ Tensor sum(const Tensor& a, const Axes& axes, bool keepdims) {
 Tensor mean(const Tensor& a, const Axes& axes, bool keepdims) {
   const Axes norm = normalize_axes(axes, a.ndim(), "mean");
   int64_t count = 1;
-  for (int64_t ax : norm) count *= a.shape()[static_cast<size_t>(ax)];
+  for (int64_t ax : norm)
+    count *= a.shape()[static_cast<size_t>(ax)];
   return sum(a, norm, keepdims) / static_cast<double>(count);
 }
 
@@ -126,23 +130,28 @@ const autograd::cases::Registrar registrar({
     {"sum/all", 1, uniform({{3, 4}}), [](const Inputs& x) { return sum(x[0]); }},
     {"sum/axis0", 1, uniform({{3, 4}}), [](const Inputs& x) { return sum(x[0], {0}); }},
     {"sum/axes_keepdims", 1, uniform({{2, 3, 4}}),
-     [](const Inputs& x) { return sum(x[0], {0, 2}, true); }},
-    {"sum/negative_axis", 1, uniform({{2, 3, 4}}),
-     [](const Inputs& x) { return sum(x[0], {-1}); }},
+     [](const Inputs& x) {
+       return sum(x[0], {0, 2}, true);
+     }},
+    {"sum/negative_axis", 1, uniform({{2, 3, 4}}), [](const Inputs& x) { return sum(x[0], {-1}); }},
     {"mean/all", 1, uniform({{3, 4}}), [](const Inputs& x) { return mean(x[0]); }},
     {"mean/axis_keepdims", 1, uniform({{2, 3, 4}}),
      [](const Inputs& x) { return mean(x[0], {1}, true); }},
     {"max/all", 1, uniform({{3, 4}}), [](const Inputs& x) { return max(x[0]); }, false},
     {"max/axis_keepdims", 1, uniform({{2, 3, 4}}),
      [](const Inputs& x) { return max(x[0], {1}, true); }, false},
-    {"max/axes", 1, uniform({{2, 3, 4}}), [](const Inputs& x) { return max(x[0], {0, 2}); },
+    {"max/axes", 1, uniform({{2, 3, 4}}),
+     [](const Inputs& x) {
+       return max(x[0], {0, 2});
+     },
      false},
-    {"logsumexp/all", 1, uniform({{3, 4}}, -3, 3),
-     [](const Inputs& x) { return logsumexp(x[0]); }},
+    {"logsumexp/all", 1, uniform({{3, 4}}, -3, 3), [](const Inputs& x) { return logsumexp(x[0]); }},
     {"logsumexp/axis", 1, uniform({{3, 4}}, -3, 3),
      [](const Inputs& x) { return logsumexp(x[0], {1}); }},
     {"logsumexp/axes_keepdims", 1, uniform({{2, 3, 4}}, -3, 3),
-     [](const Inputs& x) { return logsumexp(x[0], {0, 2}, true); }},
+     [](const Inputs& x) {
+       return logsumexp(x[0], {0, 2}, true);
+     }},
 });
 
 }  // namespace

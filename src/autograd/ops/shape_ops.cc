@@ -16,7 +16,9 @@ namespace {
 using autograd::apply_op;
 using Grads = std::vector<Tensor>;
 
-const Tensor& input(const Tensor& out, size_t i) { return out.node()->inputs[i]; }
+const Tensor& input(const Tensor& out, size_t i) {
+  return out.node()->inputs[i];
+}
 
 struct ReshapeOp final : Op {
   Shape shape;
@@ -35,7 +37,8 @@ struct PermuteOp final : Op {
   NDArray compute(const NDArray& a) const { return a.permute(axes); }
   Grads gradient(const Tensor& g, const Tensor&) const override {
     Axes inverse(axes.size());
-    for (size_t i = 0; i < axes.size(); ++i) inverse[static_cast<size_t>(axes[i])] = int64_t(i);
+    for (size_t i = 0; i < axes.size(); ++i)
+      inverse[static_cast<size_t>(axes[i])] = int64_t(i);
     return {permute(g, inverse)};
   }
 };
@@ -100,7 +103,8 @@ struct UndilateOp final : Op {
     // Scatter back into the kept positions (exact also when a size is not a multiple of
     // dilation + 1, where dilate(g) would not have the input's shape).
     std::vector<Slice> slices(static_cast<size_t>(input(out, 0).ndim()));
-    for (int64_t a : axes) slices[static_cast<size_t>(a)] = Slice(0, std::nullopt, dilation + 1);
+    for (int64_t a : axes)
+      slices[static_cast<size_t>(a)] = Slice(0, std::nullopt, dilation + 1);
     return {autograd::scatter_slice(g, input(out, 0).shape(), slices)};
   }
 };
@@ -221,7 +225,8 @@ std::vector<Tensor> split(const Tensor& a, int64_t axis) {
   std::vector<Tensor> parts;
   const int64_t count = a.shape()[static_cast<size_t>(n)];
   parts.reserve(static_cast<size_t>(count));
-  for (int64_t i = 0; i < count; ++i) parts.push_back(select(a, n, i));
+  for (int64_t i = 0; i < count; ++i)
+    parts.push_back(select(a, n, i));
   return parts;
 }
 
@@ -254,15 +259,25 @@ using autograd::cases::Inputs;
 using autograd::cases::uniform;
 
 const autograd::cases::Registrar registrar({
-    {"reshape", 1, uniform({{3, 4}}), [](const Inputs& x) { return reshape(x[0], {2, 6}); }},
+    {"reshape", 1, uniform({{3, 4}}),
+     [](const Inputs& x) {
+       return reshape(x[0], {2, 6});
+     }},
     {"reshape/infer", 1, uniform({{2, 3, 4}}),
-     [](const Inputs& x) { return reshape(x[0], {4, -1}); }},
+     [](const Inputs& x) {
+       return reshape(x[0], {4, -1});
+     }},
     {"transpose", 1, uniform({{3, 4}}), [](const Inputs& x) { return transpose(x[0]); }},
     {"transpose/axes", 1, uniform({{2, 3, 4}}),
      [](const Inputs& x) { return transpose(x[0], 0, 2); }},
-    {"permute", 1, uniform({{2, 3, 4}}), [](const Inputs& x) { return permute(x[0], {1, 2, 0}); }},
+    {"permute", 1, uniform({{2, 3, 4}}),
+     [](const Inputs& x) {
+       return permute(x[0], {1, 2, 0});
+     }},
     {"broadcast_to", 1, uniform({{3, 1}}),
-     [](const Inputs& x) { return broadcast_to(x[0], {2, 3, 4}); }},
+     [](const Inputs& x) {
+       return broadcast_to(x[0], {2, 3, 4});
+     }},
     {"unsqueeze", 1, uniform({{3, 4}}), [](const Inputs& x) { return unsqueeze(x[0], 1); }},
     {"squeeze", 1, uniform({{3, 1, 4}}), [](const Inputs& x) { return squeeze(x[0]); }},
     {"concatenate", 3, uniform({{2, 4}, {3, 4}, {1, 4}}),
@@ -277,14 +292,21 @@ const autograd::cases::Registrar registrar({
        std::vector<Tensor> parts = split(x[0], 1);
        return parts[0] * 2.0 + parts[1] * parts[3] - parts[2];
      }},
-    {"flip", 1, uniform({{3, 4}}), [](const Inputs& x) { return flip(x[0], {0, 1}); }},
+    {"flip", 1, uniform({{3, 4}}),
+     [](const Inputs& x) {
+       return flip(x[0], {0, 1});
+     }},
     {"flip/axis1", 1, uniform({{2, 3, 4}}), [](const Inputs& x) { return flip(x[0], {1}); }},
-    {"dilate", 1, uniform({{3, 4}}), [](const Inputs& x) { return dilate(x[0], {0, 1}, 1); }},
-    {"dilate/axis1_d2", 1, uniform({{3, 4}}),
-     [](const Inputs& x) { return dilate(x[0], {1}, 2); }},
+    {"dilate", 1, uniform({{3, 4}}),
+     [](const Inputs& x) {
+       return dilate(x[0], {0, 1}, 1);
+     }},
+    {"dilate/axis1_d2", 1, uniform({{3, 4}}), [](const Inputs& x) { return dilate(x[0], {1}, 2); }},
     {"undilate", 1, uniform({{6, 4}}), [](const Inputs& x) { return undilate(x[0], {0}, 1); }},
     {"undilate/uneven", 1, uniform({{5, 7}}),
-     [](const Inputs& x) { return undilate(x[0], {0, 1}, 2); }},
+     [](const Inputs& x) {
+       return undilate(x[0], {0, 1}, 2);
+     }},
     {"to/cpu", 1, uniform({{3, 4}}), [](const Inputs& x) { return x[0].to(cpu()) * 1.0; }},
 });
 

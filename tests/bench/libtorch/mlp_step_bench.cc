@@ -7,26 +7,32 @@
 
 namespace {
 
-struct ResidualImpl : torch::nn::Module {
-  explicit ResidualImpl(torch::nn::Sequential f) : fn(register_module("fn", f)) {}
-  torch::Tensor forward(torch::Tensor x) { return fn->forward(x) + x; }
-  torch::nn::Sequential fn;
+// LibTorch cannot nest Sequentials, so the block and the model are written out; the layers and
+// their order are needle's (Linear, BatchNorm1d, ReLU, Dropout, Linear, BatchNorm1d, + x, ReLU).
+struct ResidualBlockImpl : torch::nn::Module {
+  ResidualBlockImpl(int64_t dim, int64_t hidden, double drop)
+      : fc1(register_module("fc1", torch::nn::Linear(dim, hidden))),
+        bn1(register_module("bn1", torch::nn::BatchNorm1d(hidden))),
+        dropout(register_module("dropout", torch::nn::Dropout(drop))),
+        fc2(register_module("fc2", torch::nn::Linear(hidden, dim))),
+        bn2(register_module("bn2", torch::nn::BatchNorm1d(dim))) {}
+  torch::Tensor forward(torch::Tensor x) {
+    auto h = bn2(fc2(dropout(torch::relu(bn1(fc1(x))))));
+    return torch::relu(h + x);
+  }
+  torch::nn::Linear fc1;
+  torch::nn::BatchNorm1d bn1;
+  torch::nn::Dropout dropout;
+  torch::nn::Linear fc2;
+  torch::nn::BatchNorm1d bn2;
 };
-TORCH_MODULE(Residual);
-
-torch::nn::Sequential residual_block(int64_t dim, int64_t hidden, double drop) {
-  return torch::nn::Sequential(
-      Residual(torch::nn::Sequential(torch::nn::Linear(dim, hidden),
-                                     torch::nn::BatchNorm1d(hidden), torch::nn::ReLU(),
-                                     torch::nn::Dropout(drop), torch::nn::Linear(hidden, dim),
-                                     torch::nn::BatchNorm1d(dim))),
-      torch::nn::ReLU());
-}
+TORCH_MODULE(ResidualBlock);
 
 torch::nn::Sequential mlp_resnet(int64_t dim, int64_t hidden, int64_t blocks, int64_t classes,
                                  double drop) {
   torch::nn::Sequential seq(torch::nn::Linear(dim, hidden), torch::nn::ReLU());
-  for (int64_t i = 0; i < blocks; ++i) seq->push_back(residual_block(hidden, hidden / 2, drop));
+  for (int64_t i = 0; i < blocks; ++i)
+    seq->push_back(ResidualBlock(hidden, hidden / 2, drop));
   seq->push_back(torch::nn::Linear(hidden, classes));
   return seq;
 }

@@ -4,14 +4,14 @@
 Run with Debian's python3-torch:  /usr/bin/python3 tests/nn/reference/make_reference.py
 Every module's forward output and the gradients of sum(out * G) (a fixed upstream gradient G)
 with respect to the input and the parameters are printed as C++ literals. The safetensors file
-is written by hand (8-byte little-endian header length, JSON header, raw little-endian data),
+is written by torch_models.write_safetensors (8-byte little-endian header length, JSON header, raw little-endian data),
 because Debian ships no `safetensors` package; the format is simple enough to write here.
 """
-import json
 import os
-import struct
 
 import torch
+
+from torch_models import mlp_resnet, write_safetensors
 
 torch.manual_seed(0)
 torch.set_default_dtype(torch.float32)
@@ -138,30 +138,6 @@ emit("bce_dz", z.grad)
 
 
 # --- MLPResNet written by PyTorch as safetensors --------------------------------------------
-class Residual(torch.nn.Module):
-    def __init__(self, fn):
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, x):
-        return self.fn(x) + x
-
-
-def residual_block(dim, hidden, drop):
-    return torch.nn.Sequential(
-        Residual(torch.nn.Sequential(
-            torch.nn.Linear(dim, hidden), torch.nn.BatchNorm1d(hidden), torch.nn.ReLU(),
-            torch.nn.Dropout(drop), torch.nn.Linear(hidden, dim), torch.nn.BatchNorm1d(dim))),
-        torch.nn.ReLU())
-
-
-def mlp_resnet(dim, hidden, blocks, classes, drop):
-    return torch.nn.Sequential(
-        torch.nn.Linear(dim, hidden), torch.nn.ReLU(),
-        *[residual_block(hidden, hidden // 2, drop) for _ in range(blocks)],
-        torch.nn.Linear(hidden, classes))
-
-
 model = mlp_resnet(6, 8, 2, 3, 0.0)
 with torch.no_grad():
     for name, buf in model.named_buffers():
@@ -185,29 +161,6 @@ emit("mlp_eval_y", model(xm))
 saved_state = {k: v.clone() for k, v in model.state_dict().items()}
 model.train()  # drop 0: batch statistics only, deterministic
 emit("mlp_train_y", model(xm))
-
-DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.int32: "I32",
-          torch.uint8: "U8"}
-
-
-def write_safetensors(path, tensors, metadata):
-    header, blobs, offset = {}, [], 0
-    for name, t in tensors.items():
-        t = t.detach().contiguous()
-        data = t.numpy().tobytes()  # x86: little-endian already
-        header[name] = {"dtype": DTYPES[t.dtype], "shape": list(t.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    header["__metadata__"] = metadata
-    js = json.dumps(header, separators=(",", ":")).encode()
-    js += b" " * (-len(js) % 8)  # the reference implementation pads to 8 bytes
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(js)))
-        f.write(js)
-        for blob in blobs:
-            f.write(blob)
-
 
 write_safetensors(os.path.join(HERE, "mlp_resnet_torch.safetensors"), saved_state,
                   {"format": "pt", "producer": "tests/nn/reference/make_reference.py"})

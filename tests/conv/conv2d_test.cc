@@ -1,0 +1,172 @@
+// conv2d against a naive direct convolution, its three gradients against central differences,
+// second order through the gradient ops, and the errors users can cause.
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "needle/needle.h"
+#include "tests/autograd/gradcheck.h"
+#include "tests/conv/conv_test_util.h"
+#include "tests/core/expect_error.h"
+
+namespace needle {
+namespace {
+
+using conv_test::ConvCase;
+using conv_test::naive_conv2d;
+
+class Conv2dGrid : public ::testing::TestWithParam<ConvCase> {};
+
+std::string case_name(const ::testing::TestParamInfo<ConvCase>& info) {
+  return info.param.name;
+}
+
+// The op's inputs for a case: input, weight and (when the case has one) bias, float64.
+std::vector<Tensor> make_inputs(const ConvCase& c) {
+  manual_seed(42);
+  std::vector<Tensor> in{Tensor(NDArray::rand(c.input, -1, 1, DType::Float64)),
+                         Tensor(NDArray::rand(c.weight, -1, 1, DType::Float64))};
+  if (c.bias) in.emplace_back(NDArray::rand({c.weight[0]}, -1, 1, DType::Float64));
+  return in;
+}
+
+Tensor run_conv(const ConvCase& c, const std::vector<Tensor>& in) {
+  return conv2d(in[0], in[1], in.size() == 3 ? in[2] : Tensor(), c.params);
+}
+
+void expect_matches_naive(const ConvCase& c, DType dtype, double tol) {
+  std::vector<Tensor> in = make_inputs(c);
+  std::vector<double> b;
+  if (c.bias) b = in[2].to_vector<double>();
+  Shape expected_shape;
+  const std::vector<double> expected =
+      naive_conv2d(in[0].to_vector<double>(), c.input, in[1].to_vector<double>(), c.weight,
+                   c.bias ? &b : nullptr, c.params, expected_shape);
+  std::vector<Tensor> cast;
+  for (const Tensor& t : in)
+    cast.emplace_back(t.data().astype(dtype));
+  Tensor y = run_conv(c, cast);
+  ASSERT_EQ(y.shape(), expected_shape) << c.name;
+  EXPECT_EQ(y.dtype(), dtype);
+  const std::vector<double> got = y.to_vector<double>();
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i], expected[i], tol * (1 + std::abs(expected[i]))) << c.name << " at " << i;
+}
+
+TEST_P(Conv2dGrid, ForwardMatchesNaiveFloat64) {
+  expect_matches_naive(GetParam(), DType::Float64, 1e-12);
+}
+
+TEST_P(Conv2dGrid, ForwardMatchesNaiveFloat32) {
+  expect_matches_naive(GetParam(), DType::Float32, 1e-5);
+}
+
+TEST_P(Conv2dGrid, GradientsMatchCentralDifferences) {
+  const ConvCase c = GetParam();
+  testing::check_gradient([&c](const std::vector<Tensor>& in) { return run_conv(c, in); },
+                          make_inputs(c), c.name);
+}
+
+// A non-compact (transposed) input and weight give the same result as compact ones.
+TEST_P(Conv2dGrid, NonCompactInputs) {
+  const ConvCase c = GetParam();
+  std::vector<Tensor> in = make_inputs(c);
+  const Tensor expected = run_conv(c, in);
+  std::vector<Tensor> views = in;
+  views[0] = transpose(Tensor(transpose(in[0]).data().compact()));
+  views[1] = transpose(Tensor(transpose(in[1]).data().compact()));
+  EXPECT_EQ(run_conv(c, views).to_vector<double>(), expected.to_vector<double>());
+}
+
+INSTANTIATE_TEST_SUITE_P(Conv, Conv2dGrid, ::testing::ValuesIn(conv_test::grid()), case_name);
+
+TEST(Conv2d, SecondOrderThroughGradientOps) {
+  for (const ConvCase& c : {conv_test::grid()[3], conv_test::grid()[6]}) {
+    testing::check_second_order([&c](const std::vector<Tensor>& in) { return run_conv(c, in); },
+                                make_inputs(c), c.name);
+  }
+}
+
+// A batch big enough to spread over threads, float32, against the float64 reference.
+TEST(Conv2d, LargerBatchMatchesNaive) {
+  ConvCase c{"large", {8, 16, 20, 18}, {24, 16, 3, 3}, conv_test::params(1, 1, 1, 1, 1, 1, 1)};
+  expect_matches_naive(c, DType::Float32, 1e-5);
+  ConvCase one{"large1x1", {8, 32, 9, 9}, {16, 32, 1, 1}, conv_test::params(1, 1, 0, 0, 1, 1, 1)};
+  expect_matches_naive(one, DType::Float32, 1e-5);
+}
+
+// The weight gradient sums over the batch across threads: check it against the naive adjoint
+// (one image at a time) on a batch that is not a multiple of the thread count.
+TEST(Conv2d, WeightGradientSumsOverImages) {
+  manual_seed(3);
+  const Conv2dParams p = conv_test::params(2, 1, 1, 1, 1, 1, 1);
+  Tensor x(NDArray::rand({7, 3, 9, 8}, -1, 1, DType::Float64));
+  Tensor w(NDArray::rand({5, 3, 3, 3}, -1, 1, DType::Float64), true);
+  Tensor y = conv2d(x, w, Tensor(), p);
+  Tensor g(NDArray::rand(y.shape(), -1, 1, DType::Float64));
+  std::vector<double> total(static_cast<size_t>(w.numel()), 0.0);
+  for (int64_t n = 0; n < 7; ++n) {
+    Tensor xn = x.slice({Slice(n, n + 1)});
+    Tensor gn = g.slice({Slice(n, n + 1)});
+    std::vector<double> part = conv2d_backward_weight(xn, gn, w.shape(), p).to_vector<double>();
+    for (size_t i = 0; i < part.size(); ++i)
+      total[i] += part[i];
+  }
+  const std::vector<double> got = conv2d_backward_weight(x, g, w.shape(), p).to_vector<double>();
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_NEAR(got[i], total[i], 1e-12 * (1 + std::abs(total[i])));
+}
+
+TEST(Conv2d, SquareOverloadEqualsParams) {
+  manual_seed(5);
+  Tensor x(NDArray::rand({2, 4, 7, 7}, -1, 1, DType::Float64));
+  Tensor w(NDArray::rand({4, 2, 3, 3}, -1, 1, DType::Float64));
+  Tensor b(NDArray::rand({4}, -1, 1, DType::Float64));
+  EXPECT_EQ(conv2d(x, w, b, 2, 1, 2, 2).to_vector<double>(),
+            conv2d(x, w, b, conv_test::params(2, 2, 1, 1, 2, 2, 2)).to_vector<double>());
+}
+
+TEST(Conv2d, NoGraphWithoutGrad) {
+  Tensor x(NDArray::ones({1, 1, 3, 3}));
+  Tensor w(NDArray::ones({1, 1, 2, 2}));
+  Tensor y = conv2d(x, w);
+  EXPECT_TRUE(y.is_leaf());
+  EXPECT_EQ(y.to_vector<float>(), std::vector<float>(4, 4.0f));
+}
+
+TEST(Conv2d, Errors) {
+  using testing::expect_error;
+  Tensor x(NDArray::zeros({2, 3, 5, 5}));
+  Tensor w(NDArray::zeros({4, 3, 3, 3}));
+  expect_error<ShapeError>([&] { conv2d(x, Tensor(NDArray::zeros({4, 2, 3, 3}))); },
+                           "conv2d: input (2, 3, 5, 5) has 3 channels but weight (4, 2, 3, 3)");
+  expect_error<ShapeError>(
+      [&] { conv2d(Tensor(NDArray::zeros({2, 4, 5, 5})), Tensor(NDArray::zeros({3, 2, 3, 3})),
+                   Tensor(), 1, 0, 1, 2); },
+      "conv2d: groups=2 must divide both the input channels and the output channels");
+  expect_error<ShapeError>([&] { conv2d(x, w, Tensor(), 1, 0, 1, 2); },
+                           "conv2d: groups=2 must divide");
+  expect_error<ShapeError>([&] { conv2d(x, Tensor(NDArray::zeros({4, 3, 6, 3}))); },
+                           "conv2d: kernel of size 6 (dilation 1, spanning 6) is larger than the "
+                           "padded input of size 5 + 2*0");
+  expect_error<ShapeError>([&] { conv2d(x, w, Tensor(), 1, 0, 3); }, "conv2d: kernel of size 3");
+  expect_error<ShapeError>([&] { conv2d(Tensor(NDArray::zeros({3, 5, 5})), w); },
+                           "conv2d: expected a 4-D input (N, C, H, W) and a 4-D weight");
+  expect_error<ShapeError>([&] { conv2d(x, Tensor(NDArray::zeros({4, 27}))); },
+                           "weight (4, 27)");
+  expect_error<ShapeError>([&] { conv2d(x, w, Tensor(NDArray::zeros({3}))); },
+                           "conv2d: bias has shape (3,), expected (4)");
+  expect_error<ShapeError>([&] { conv2d(x, w, Tensor(), 0); }, "conv2d: stride and dilation");
+  expect_error<DTypeError>([&] { conv2d(x, Tensor(NDArray::zeros({4, 3, 3, 3}, DType::Float64))); },
+                           "conv2d");
+  expect_error<DTypeError>(
+      [&] {
+        conv2d(Tensor(NDArray::zeros({1, 1, 3, 3}, DType::Int32)),
+               Tensor(NDArray::zeros({1, 1, 2, 2}, DType::Int32)));
+      },
+      "conv2d");
+}
+
+}  // namespace
+}  // namespace needle
