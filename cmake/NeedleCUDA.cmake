@@ -16,8 +16,11 @@ message(STATUS "needle: CUDA backend ${NEEDLE_WITH_CUDA}")
 if(NEEDLE_WITH_CUDA)
   # One architecture keeps CI builds fast; sm_90 (H100/H200) unless the caller picks another
   # (tests/gpu/run.sh passes the compute capability of the GPU it finds).
-  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES OR CMAKE_CUDA_ARCHITECTURES STREQUAL "")
-    set(CMAKE_CUDA_ARCHITECTURES 90 CACHE STRING "CUDA architectures to build for")
+  # check_language(CUDA) may leave an empty cache entry behind, which a plain set(CACHE) would
+  # not replace: force the default then, and set the normal variable too.
+  if(NOT CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 90 CACHE STRING "CUDA architectures to build for" FORCE)
+    set(CMAKE_CUDA_ARCHITECTURES 90)
   endif()
   enable_language(CUDA)
   # `needle` carries the public cxx_std_20 feature, which CMake also demands of the CUDA objects
@@ -54,6 +57,9 @@ if(NEEDLE_WITH_CUDA)
 
   file(GLOB NEEDLE_CUDA_SOURCES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/backends/cuda/*.cc)
   target_sources(needle PRIVATE ${NEEDLE_CUDA_SOURCES} $<TARGET_OBJECTS:needle_cuda_kernels>)
+  # `needle` was created before CUDA was enabled, so its CUDA_ARCHITECTURES was initialised
+  # empty (CMake then refuses to generate): give it the architectures chosen above.
+  set_target_properties(needle PROPERTIES CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}")
   target_compile_definitions(needle PRIVATE NEEDLE_WITH_CUDA=1)
   target_link_libraries(needle PRIVATE CUDA::cudart CUDA::cublas CUDA::curand)
 endif()

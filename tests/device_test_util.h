@@ -30,9 +30,10 @@ class DeviceTest : public ::testing::TestWithParam<std::string> {
 };
 
 // Instantiates every TEST_P of `fixture` as <fixture>/Devices.<test>/cpu and .../cuda.
-#define NEEDLE_INSTANTIATE_DEVICE_TESTS(fixture)                           \
-  INSTANTIATE_TEST_SUITE_P(Devices, fixture, ::testing::Values("cpu", "cuda"), \
-                           [](const ::testing::TestParamInfo<std::string>& info) { return info.param; })
+#define NEEDLE_INSTANTIATE_DEVICE_TESTS(fixture)          \
+  INSTANTIATE_TEST_SUITE_P(                               \
+      Devices, fixture, ::testing::Values("cpu", "cuda"), \
+      [](const ::testing::TestParamInfo<std::string>& info) { return info.param; })
 
 // Deterministic values in [lo, hi).
 inline std::vector<double> values(int64_t n, uint32_t seed, double lo = -2.0, double hi = 2.0) {
@@ -70,8 +71,8 @@ inline void expect_close(const std::vector<double>& actual, const std::vector<do
   }
 }
 
-inline void expect_close(const needle::Tensor& actual, const needle::Tensor& expected,
-                         double rtol, double atol, const std::string& what) {
+inline void expect_close(const needle::Tensor& actual, const needle::Tensor& expected, double rtol,
+                         double atol, const std::string& what) {
   ASSERT_TRUE(actual.defined()) << what << ": undefined";
   ASSERT_TRUE(expected.defined()) << what << ": reference undefined";
   EXPECT_EQ(actual.shape(), expected.shape()) << what;

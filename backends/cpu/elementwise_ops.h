@@ -79,19 +79,7 @@ inline T int_pow(T a, T b) {
 // Which (op, dtype) pairs exist; the others throw DTypeError before any loop runs.
 template <UnaryOp OP, typename T>
 constexpr bool unary_supported() {
-  switch (OP) {
-    case UnaryOp::Exp:
-    case UnaryOp::Log:
-    case UnaryOp::Sqrt:
-    case UnaryOp::Tanh:
-    case UnaryOp::Sigmoid:
-    case UnaryOp::Sin:
-    case UnaryOp::Cos:
-    case UnaryOp::Reciprocal:
-      return is_float_v<T>;
-    default:
-      return true;
-  }
+  return !requires_floating(OP) || is_float_v<T>;
 }
 
 template <UnaryOp OP, typename T>

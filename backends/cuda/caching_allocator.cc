@@ -92,7 +92,11 @@ MemoryStats CachingAllocator::stats(int device) const {
 void CachingAllocator::release_cached(DeviceState& s, int device) {
   if (s.free_blocks.empty()) return;
   DeviceGuard guard(device);
-  // cudaFree waits for the device, so blocks still read by queued kernels are safe to free.
+  // Cached blocks may still be read or written by kernels queued on the device's stream (a
+  // block is cached as soon as its array dies, not when the GPU is done with it). cudaFree
+  // usually synchronises implicitly, but that is not a documented guarantee for memory last
+  // used on a non-blocking stream, so wait explicitly before returning blocks to the driver.
+  NEEDLE_CUDA_CHECK(cudaDeviceSynchronize());
   for (auto& [size, ptr] : s.free_blocks) {
     NEEDLE_CUDA_CHECK(cudaFree(ptr));
     s.stats.reserved -= size;

@@ -177,6 +177,11 @@ void CudaBackend::copy(const StridedView& src, const StridedView& dst) {
       NEEDLE_CUDA_CHECK(cudaStreamSynchronize(stream_for(src_index)));
       NEEDLE_CUDA_CHECK(
           cudaMemcpyPeerAsync(d, dst_index, s, src_index, bytes, stream_for(dst_index)));
+      // The source block may be freed as soon as this returns, and the caching allocator then
+      // hands it to the next request on the source device's stream, which does not wait for the
+      // destination's: the copy must have read it by then. (Cross-device copies are rare; a
+      // wait here is simpler than cross-stream bookkeeping of every freed block.)
+      NEEDLE_CUDA_CHECK(cudaStreamSynchronize(stream_for(dst_index)));
     }
     return;
   }

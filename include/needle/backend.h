@@ -38,19 +38,61 @@ struct StridedView {
 };
 
 enum class UnaryOp : uint8_t {
-  Neg, Exp, Log, Sqrt, Tanh, Sigmoid, Relu, Abs, Sign, Sin, Cos, Square, Reciprocal,
+  Neg,
+  Exp,
+  Log,
+  Sqrt,
+  Tanh,
+  Sigmoid,
+  Relu,
+  Abs,
+  Sign,
+  Sin,
+  Cos,
+  Square,
+  Reciprocal,
   LogicalNot,  // x == 0, into a Bool output
 };
 enum class BinaryOp : uint8_t {
-  Add, Sub, Mul, Div, Pow, Maximum, Minimum,
-  Eq, Ne, Lt, Le, Gt, Ge,  // comparisons: Bool output
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Maximum,
+  Minimum,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,  // comparisons: Bool output
 };
 enum class ReduceOp : uint8_t { Sum, Max, Min, Argmax, Argmin };
 
 const char* op_name(UnaryOp op);
 const char* op_name(BinaryOp op);
 const char* op_name(ReduceOp op);
-inline bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
+inline bool is_comparison(BinaryOp op) {
+  return op >= BinaryOp::Eq;
+}
+// Unary ops defined only on floating values (exp of an integer has no integer answer); the
+// NDArray layer refuses them for integer dtypes so that every backend reports it the same way.
+constexpr bool requires_floating(UnaryOp op) {
+  switch (op) {
+    case UnaryOp::Exp:
+    case UnaryOp::Log:
+    case UnaryOp::Sqrt:
+    case UnaryOp::Tanh:
+    case UnaryOp::Sigmoid:
+    case UnaryOp::Sin:
+    case UnaryOp::Cos:
+    case UnaryOp::Reciprocal:
+      return true;
+    default:
+      return false;
+  }
+}
 
 struct MemoryStats {
   size_t allocated = 0;       // bytes in live arrays
@@ -189,7 +231,9 @@ class Backend {
 // The backend serving `type`; throws DeviceError when none is registered (e.g. CUDA in a
 // CPU-only build).
 Backend& backend_for(DeviceType type);
-inline Backend& backend_for(const Device& device) { return backend_for(device.type); }
+inline Backend& backend_for(const Device& device) {
+  return backend_for(device.type);
+}
 bool has_backend(DeviceType type);
 // Called once per device type at library load (a static registrar in each backend).
 void register_backend(DeviceType type, std::unique_ptr<Backend> backend);

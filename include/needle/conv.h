@@ -29,8 +29,8 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = Te
 
 // The gradient of conv2d with respect to its input of shape `input_shape`, given the gradient
 // of its output (torch.nn.grad.conv2d_input). Linear in grad_out and in weight.
-Tensor conv2d_backward_input(const Tensor& grad_out, const Tensor& weight,
-                             const Shape& input_shape, const Conv2dParams& params);
+Tensor conv2d_backward_input(const Tensor& grad_out, const Tensor& weight, const Shape& input_shape,
+                             const Conv2dParams& params);
 // The gradient of conv2d with respect to its weight of shape `weight_shape`
 // (torch.nn.grad.conv2d_weight). Linear in input and in grad_out.
 Tensor conv2d_backward_weight(const Tensor& input, const Tensor& grad_out,

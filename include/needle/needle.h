@@ -14,12 +14,12 @@
 // autograd
 #include "needle/autograd.h"
 #include "needle/conv.h"
-#include "needle/pad.h"
-#include "needle/pooling.h"
 #include "needle/factories.h"
 #include "needle/function.h"
 #include "needle/op.h"
 #include "needle/ops.h"
+#include "needle/pad.h"
+#include "needle/pooling.h"
 #include "needle/tensor.h"
 
 // Data pipeline: datasets, the loader, transforms.
@@ -55,8 +55,8 @@
 #include "needle/nn/linear.h"
 #include "needle/nn/loss.h"
 #include "needle/nn/mlp_resnet.h"
-#include "needle/nn/pooling.h"
 #include "needle/nn/module.h"
+#include "needle/nn/pooling.h"
 #include "needle/nn/residual.h"
 #include "needle/nn/resnet.h"
 #include "needle/nn/sequential.h"

@@ -22,24 +22,6 @@ void check_floating(DType dtype, const char* op) {
                   dtype_name(dtype));
 }
 
-// Unary ops that only make sense on floating values; refused here so every backend reports
-// them the same way.
-bool needs_floating(UnaryOp op) {
-  switch (op) {
-    case UnaryOp::Exp:
-    case UnaryOp::Log:
-    case UnaryOp::Sqrt:
-    case UnaryOp::Tanh:
-    case UnaryOp::Sigmoid:
-    case UnaryOp::Sin:
-    case UnaryOp::Cos:
-    case UnaryOp::Reciprocal:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // `shape` with the (sorted) `axes` removed: a reduction's result without keepdims.
 Shape drop_axes(const Shape& shape, const Axes& axes) {
   Shape out;
@@ -97,7 +79,7 @@ NDArray reduce_arg(ReduceOp op, const NDArray& a, int64_t axis, bool keepdims) {
 
 NDArray unary(UnaryOp op, const NDArray& a) {
   NEEDLE_CHECK(a.defined(), "{}: undefined array", op_name(op));
-  if (needs_floating(op)) check_floating(a.dtype(), op_name(op));
+  if (requires_floating(op)) check_floating(a.dtype(), op_name(op));
   NDArray out = NDArrayAccess::empty(
       Shape(a.shape()), op == UnaryOp::LogicalNot ? DType::Bool : a.dtype(), a.device());
   if (out.numel() > 0) backend_for(a.device()).unary(op, a.view(), out.view());

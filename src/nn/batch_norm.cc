@@ -65,9 +65,8 @@ Tensor BatchNorm1dImpl::forward(const Tensor& x) {
   NEEDLE_CHECK_AS(ShapeError, x.ndim() == 2 && x.shape(1) == num_features,
                   "BatchNorm1d: expected input (N, {}), got {}", num_features,
                   shape_str(x.shape()));
-  return detail::batch_norm(
-      x, {weight, bias, running_mean, running_var, num_batches_tracked}, is_training(), eps,
-      momentum, "BatchNorm1d");
+  return detail::batch_norm(x, {weight, bias, running_mean, running_var, num_batches_tracked},
+                            is_training(), eps, momentum, "BatchNorm1d");
 }
 
 std::string BatchNorm1dImpl::extra_repr() const {

@@ -20,8 +20,7 @@ Conv2dImpl::Conv2dImpl(int64_t in_channels_, int64_t out_channels_, int64_t kern
   NEEDLE_CHECK_AS(ShapeError, in_channels > 0 && out_channels > 0 && kernel_size > 0,
                   "Conv2d: channels and kernel_size must be positive, got in={} out={} kernel={}",
                   in_channels, out_channels, kernel_size);
-  NEEDLE_CHECK_AS(ShapeError,
-                  groups > 0 && in_channels % groups == 0 && out_channels % groups == 0,
+  NEEDLE_CHECK_AS(ShapeError, groups > 0 && in_channels % groups == 0 && out_channels % groups == 0,
                   "Conv2d: groups={} must divide in_channels={} and out_channels={}", groups,
                   in_channels, out_channels);
   NEEDLE_CHECK_AS(ShapeError, stride > 0 && dilation > 0 && padding >= 0,
@@ -30,9 +29,10 @@ Conv2dImpl::Conv2dImpl(int64_t in_channels_, int64_t out_channels_, int64_t kern
                   stride, padding, dilation);
   const int64_t fan_in = in_channels / groups * kernel_size * kernel_size;
   weight = register_parameter(
-      "weight", init::kaiming_uniform(fan_in, out_channels * kernel_size * kernel_size,
-                                      {out_channels, in_channels / groups, kernel_size, kernel_size},
-                                      init::Nonlinearity::ReLU, options));
+      "weight",
+      init::kaiming_uniform(fan_in, out_channels * kernel_size * kernel_size,
+                            {out_channels, in_channels / groups, kernel_size, kernel_size},
+                            init::Nonlinearity::ReLU, options));
   if (with_bias) {
     const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
     bias = register_parameter("bias", init::uniform({out_channels}, -bound, bound, options));
@@ -47,9 +47,9 @@ Tensor Conv2dImpl::forward(const Tensor& input) {
 }
 
 std::string Conv2dImpl::extra_repr() const {
-  std::string s = fmt::format("{}, {}, kernel_size=({}, {}), stride=({}, {})", in_channels,
-                              out_channels, kernel_size, kernel_size, params.stride_h,
-                              params.stride_w);
+  std::string s =
+      fmt::format("{}, {}, kernel_size=({}, {}), stride=({}, {})", in_channels, out_channels,
+                  kernel_size, kernel_size, params.stride_h, params.stride_w);
   if (params.pad_h != 0) s += fmt::format(", padding=({}, {})", params.pad_h, params.pad_w);
   if (params.dilation_h != 1)
     s += fmt::format(", dilation=({}, {})", params.dilation_h, params.dilation_w);

@@ -26,8 +26,8 @@ NEEDLE_INSTANTIATE_DEVICE_TESTS(AutogradDeviceTest);
 
 // Back-propagates a fixed, non-uniform seed through `out` and returns {out, grads of inputs}.
 std::vector<Tensor> with_grads(const Tensor& out, const std::vector<Tensor>& inputs) {
-  const Tensor seed = make(values(out.numel(), 999, -1.0, 1.0), out.shape(), out.device(),
-                           out.dtype());
+  const Tensor seed =
+      make(values(out.numel(), 999, -1.0, 1.0), out.shape(), out.device(), out.dtype());
   out.backward(seed);
   std::vector<Tensor> result{out};
   for (const Tensor& t : inputs)
@@ -50,14 +50,17 @@ void check_unary(const Device& device, const std::string& name,
 
 TEST_P(AutogradDeviceTest, UnaryOps) {
   check_unary(device(), "exp", [](const Tensor& a) { return needle::exp(a); });
-  check_unary(device(), "log", [](const Tensor& a) { return needle::log(a); }, 0.1, 3.0);
-  check_unary(device(), "sqrt", [](const Tensor& a) { return needle::sqrt(a); }, 0.1, 3.0);
+  check_unary(
+      device(), "log", [](const Tensor& a) { return needle::log(a); }, 0.1, 3.0);
+  check_unary(
+      device(), "sqrt", [](const Tensor& a) { return needle::sqrt(a); }, 0.1, 3.0);
   check_unary(device(), "relu", [](const Tensor& a) { return needle::relu(a); });
   check_unary(device(), "tanh", [](const Tensor& a) { return needle::tanh(a); });
   check_unary(device(), "sigmoid", [](const Tensor& a) { return needle::sigmoid(a); });
   check_unary(device(), "negate", [](const Tensor& a) { return -a; });
   check_unary(device(), "pow 3", [](const Tensor& a) { return needle::pow(a, 3.0); });
-  check_unary(device(), "pow 0.5", [](const Tensor& a) { return needle::pow(a, 0.5); }, 0.1, 3.0);
+  check_unary(
+      device(), "pow 0.5", [](const Tensor& a) { return needle::pow(a, 0.5); }, 0.1, 3.0);
   check_unary(device(), "scalar ops",
               [](const Tensor& a) { return (2.0 - a) * 3.0 + a / 4.0 - 1.5 / (a * a + 1.0); });
 }
@@ -94,8 +97,8 @@ TEST_P(AutogradDeviceTest, BinaryOpsBroadcastAndTransposed) {
 }
 
 TEST_P(AutogradDeviceTest, Reductions) {
-  for (const needle::Axes& axes : {needle::Axes{}, needle::Axes{0}, needle::Axes{1},
-                                   needle::Axes{0, 2}, needle::Axes{-1}}) {
+  for (const needle::Axes& axes :
+       {needle::Axes{}, needle::Axes{0}, needle::Axes{1}, needle::Axes{0, 2}, needle::Axes{-1}}) {
     for (bool keep : {false, true}) {
       const std::string tag = fmt::format(" axes={} keepdims={}", fmt::join(axes, ","), keep);
       compare_with_reference(
@@ -232,10 +235,10 @@ TEST_P(AutogradDeviceTest, ShapeOps) {
       [](const Device& d, DType dt) {
         Tensor a = make(values(12, 28), {3, 4}, d, dt, true);
         const Tensor up = needle::dilate(a, {0, 1}, 2);
-        return with_grads(needle::undilate(up * up, {0, 1}, 2) + up.slice({needle::Slice(0, 3)})
-                                                                     .slice({needle::Slice::all(),
-                                                                             needle::Slice(0, 4)}),
-                          {a});
+        return with_grads(
+            needle::undilate(up * up, {0, 1}, 2) +
+                up.slice({needle::Slice(0, 3)}).slice({needle::Slice::all(), needle::Slice(0, 4)}),
+            {a});
       },
       "dilate/undilate");
   compare_with_reference(

@@ -139,27 +139,40 @@ TEST(Conv2d, Errors) {
   using testing::expect_error;
   Tensor x(NDArray::zeros({2, 3, 5, 5}));
   Tensor w(NDArray::zeros({4, 3, 3, 3}));
-  expect_error<ShapeError>([&] { conv2d(x, Tensor(NDArray::zeros({4, 2, 3, 3}))); },
-                           "conv2d: input (2, 3, 5, 5) has 3 channels but weight (4, 2, 3, 3)");
   expect_error<ShapeError>(
-      [&] { conv2d(Tensor(NDArray::zeros({2, 4, 5, 5})), Tensor(NDArray::zeros({3, 2, 3, 3})),
-                   Tensor(), 1, 0, 1, 2); },
+      [&] {
+        conv2d(x, Tensor(NDArray::zeros({4, 2, 3, 3})));
+      },
+      "conv2d: input (2, 3, 5, 5) has 3 channels but weight (4, 2, 3, 3)");
+  expect_error<ShapeError>(
+      [&] {
+        conv2d(Tensor(NDArray::zeros({2, 4, 5, 5})), Tensor(NDArray::zeros({3, 2, 3, 3})), Tensor(),
+               1, 0, 1, 2);
+      },
       "conv2d: groups=2 must divide both the input channels and the output channels");
   expect_error<ShapeError>([&] { conv2d(x, w, Tensor(), 1, 0, 1, 2); },
                            "conv2d: groups=2 must divide");
-  expect_error<ShapeError>([&] { conv2d(x, Tensor(NDArray::zeros({4, 3, 6, 3}))); },
-                           "conv2d: kernel of size 6 (dilation 1, spanning 6) is larger than the "
-                           "padded input of size 5 + 2*0");
+  expect_error<ShapeError>(
+      [&] {
+        conv2d(x, Tensor(NDArray::zeros({4, 3, 6, 3})));
+      },
+      "conv2d: kernel of size 6 (dilation 1, spanning 6) is larger than the "
+      "padded input of size 5 + 2*0");
   expect_error<ShapeError>([&] { conv2d(x, w, Tensor(), 1, 0, 3); }, "conv2d: kernel of size 3");
-  expect_error<ShapeError>([&] { conv2d(Tensor(NDArray::zeros({3, 5, 5})), w); },
-                           "conv2d: expected a 4-D input (N, C, H, W) and a 4-D weight");
-  expect_error<ShapeError>([&] { conv2d(x, Tensor(NDArray::zeros({4, 27}))); },
-                           "weight (4, 27)");
+  expect_error<ShapeError>(
+      [&] {
+        conv2d(Tensor(NDArray::zeros({3, 5, 5})), w);
+      },
+      "conv2d: expected a 4-D input (N, C, H, W) and a 4-D weight");
+  expect_error<ShapeError>([&] { conv2d(x, Tensor(NDArray::zeros({4, 27}))); }, "weight (4, 27)");
   expect_error<ShapeError>([&] { conv2d(x, w, Tensor(NDArray::zeros({3}))); },
-                           "conv2d: bias has shape (3,), expected (4)");
+                           "conv2d: bias has shape (3,), expected (4,)");
   expect_error<ShapeError>([&] { conv2d(x, w, Tensor(), 0); }, "conv2d: stride and dilation");
-  expect_error<DTypeError>([&] { conv2d(x, Tensor(NDArray::zeros({4, 3, 3, 3}, DType::Float64))); },
-                           "conv2d");
+  expect_error<DTypeError>(
+      [&] {
+        conv2d(x, Tensor(NDArray::zeros({4, 3, 3, 3}, DType::Float64)));
+      },
+      "conv2d");
   expect_error<DTypeError>(
       [&] {
         conv2d(Tensor(NDArray::zeros({1, 1, 3, 3}, DType::Int32)),

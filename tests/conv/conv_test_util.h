@@ -24,8 +24,8 @@ struct ConvCase {
 // Direct seven-deep loop over the definition of cross-correlation.
 inline std::vector<double> naive_conv2d(const std::vector<double>& x, const needle::Shape& xs,
                                         const std::vector<double>& w, const needle::Shape& ws,
-                                        const std::vector<double>* b,
-                                        const needle::Conv2dParams& p, needle::Shape& out_shape) {
+                                        const std::vector<double>* b, const needle::Conv2dParams& p,
+                                        needle::Shape& out_shape) {
   const int64_t n = xs[0], c = xs[1], h = xs[2], wd = xs[3];
   const int64_t o = ws[0], cg = ws[1], kh = ws[2], kw = ws[3];
   const int64_t og = o / p.groups;

@@ -40,8 +40,7 @@ TEST(Conv2dModule, ShapesKeysAndInit) {
   Tensor x(NDArray::rand({2, 8, 9, 7}));
   Tensor y = conv(x);
   EXPECT_EQ(y.shape(), (Shape{2, 16, 5, 4}));
-  EXPECT_EQ(y.to_vector<float>(),
-            conv2d(x, conv->weight, conv->bias, 2, 1).to_vector<float>());
+  EXPECT_EQ(y.to_vector<float>(), conv2d(x, conv->weight, conv->bias, 2, 1).to_vector<float>());
   EXPECT_EQ(conv->to_string(), "Conv2d(8, 16, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))");
 
   nn::Conv2d grouped(4, 6, 1, 1, 0, 1, 2, false);
@@ -67,10 +66,16 @@ TEST(Conv2dModule, Errors) {
                            "Conv2d: groups=2 must divide in_channels=3");
   expect_error<ShapeError>([] { nn::Conv2d(0, 4, 3); }, "Conv2d: channels and kernel_size");
   nn::Conv2d conv(3, 4, 3);
-  expect_error<ShapeError>([&] { conv(Tensor(NDArray::zeros({2, 2, 5, 5}))); },
-                           "Conv2d: expected input (N, 3, H, W), got (2, 2, 5, 5)");
-  expect_error<ShapeError>([&] { conv(Tensor(NDArray::zeros({2, 3, 2, 5}))); },
-                           "conv2d: kernel of size 3");
+  expect_error<ShapeError>(
+      [&] {
+        conv(Tensor(NDArray::zeros({2, 2, 5, 5})));
+      },
+      "Conv2d: expected input (N, 3, H, W), got (2, 2, 5, 5)");
+  expect_error<ShapeError>(
+      [&] {
+        conv(Tensor(NDArray::zeros({2, 3, 2, 5})));
+      },
+      "conv2d: kernel of size 3");
 }
 
 // BatchNorm2d is BatchNorm1d over the (N*H*W, C) matrix of pixels.
@@ -140,10 +145,15 @@ TEST(BatchNorm2d, KeysAndErrors) {
                                                  "num_batches_tracked"}));
   EXPECT_EQ(bn->parameters().size(), 2u);
   EXPECT_EQ(bn->to_string(), "BatchNorm2d(4, eps=1e-05, momentum=0.1)");
-  testing::expect_error<ShapeError>([&] { bn(Tensor(NDArray::zeros({2, 4}))); },
-                                    "BatchNorm2d: expected input (N, 4, H, W), got (2, 4)");
   testing::expect_error<ShapeError>(
-      [&] { bn(Tensor(NDArray::zeros({1, 4, 1, 1}))); },
+      [&] {
+        bn(Tensor(NDArray::zeros({2, 4})));
+      },
+      "BatchNorm2d: expected input (N, 4, H, W), got (2, 4)");
+  testing::expect_error<ShapeError>(
+      [&] {
+        bn(Tensor(NDArray::zeros({1, 4, 1, 1})));
+      },
       "BatchNorm2d: training needs more than one value per channel, got input (1, 4, 1, 1)");
   // One image with several pixels is enough statistics.
   EXPECT_EQ(bn(Tensor(NDArray::rand({1, 4, 2, 2}))).shape(), (Shape{1, 4, 2, 2}));

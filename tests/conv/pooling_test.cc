@@ -27,9 +27,8 @@ std::vector<double> naive_pool(const std::vector<double>& x, const Shape& s, int
           for (int64_t j = 0; j < k; ++j) {
             const int64_t ih = oh * st - p + i, iw = ow * st - p + j;
             const bool inside = ih >= 0 && ih < s[2] && iw >= 0 && iw < s[3];
-            const double v =
-                inside ? x[static_cast<size_t>((nc * s[2] + ih) * s[3] + iw)]
-                       : (is_max ? -std::numeric_limits<double>::infinity() : 0.0);
+            const double v = inside ? x[static_cast<size_t>((nc * s[2] + ih) * s[3] + iw)]
+                                    : (is_max ? -std::numeric_limits<double>::infinity() : 0.0);
             acc = is_max ? std::max(acc, v) : acc + v;
           }
         y.push_back(is_max ? acc : acc / static_cast<double>(k * k));
@@ -98,17 +97,16 @@ TEST(Pooling, AdaptiveAvgPool) {
   // Uneven bins: output (0, 1) of (2, 3) from (5, 7) averages rows [0, 3) and columns [2, 5).
   Tensor u = adaptive_avg_pool2d(x, 2, 3);
   EXPECT_EQ(u.shape(), (Shape{2, 3, 2, 3}));
-  const double cell = mean(x.slice({Slice(0, 1), Slice(0, 1), Slice(0, 3), Slice(2, 5)}))
-                          .item<double>();
+  const double cell =
+      mean(x.slice({Slice(0, 1), Slice(0, 1), Slice(0, 3), Slice(2, 5)})).item<double>();
   EXPECT_NEAR(u.to_vector<double>()[1], cell, 1e-12);
   // Even bins go through avg_pool2d.
   Tensor e(NDArray::rand({1, 2, 4, 6}, -1, 1, DType::Float64));
-  EXPECT_EQ(adaptive_avg_pool2d(e, 2, 3).to_vector<double>(),
-            avg_pool2d(e, 2).to_vector<double>());
+  EXPECT_EQ(adaptive_avg_pool2d(e, 2, 3).to_vector<double>(), avg_pool2d(e, 2).to_vector<double>());
   for (auto [oh, ow] : {std::pair<int64_t, int64_t>{1, 1}, {2, 3}, {3, 2}}) {
     testing::check_gradient(
-        [oh, ow](const std::vector<Tensor>& in) { return adaptive_avg_pool2d(in[0], oh, ow); },
-        {x}, "adaptive_avg_pool2d");
+        [oh, ow](const std::vector<Tensor>& in) { return adaptive_avg_pool2d(in[0], oh, ow); }, {x},
+        "adaptive_avg_pool2d");
   }
 }
 
@@ -126,8 +124,11 @@ TEST(Pooling, Modules) {
 TEST(Pooling, Errors) {
   using testing::expect_error;
   Tensor x(NDArray::zeros({2, 3, 4, 4}));
-  expect_error<ShapeError>([&] { max_pool2d(Tensor(NDArray::zeros({3, 4, 4})), 2); },
-                           "max_pool2d: expected a 4-D input (N, C, H, W), got (3, 4, 4)");
+  expect_error<ShapeError>(
+      [&] {
+        max_pool2d(Tensor(NDArray::zeros({3, 4, 4})), 2);
+      },
+      "max_pool2d: expected a 4-D input (N, C, H, W), got (3, 4, 4)");
   expect_error<ShapeError>([&] { avg_pool2d(x, 5); }, "avg_pool2d: kernel of size 5");
   expect_error<ShapeError>([&] { max_pool2d(x, 2, 2, 2); },
                            "max_pool2d: padding (2, 2) must be between 0 and half");
@@ -144,7 +145,9 @@ TEST(Pad, ValuesAndGradient) {
             (std::vector<double>{-1, -1, -1, -1, 1, 2, -1, -1, 3, 4, -1, -1}));
   manual_seed(14);
   testing::check_gradient(
-      [](const std::vector<Tensor>& in) { return pad(in[0], {{0, 0}, {1, 1}, {2, 0}}); },
+      [](const std::vector<Tensor>& in) {
+        return pad(in[0], {{0, 0}, {1, 1}, {2, 0}});
+      },
       {Tensor(NDArray::rand({2, 3, 2}, -1, 1, DType::Float64))}, "pad");
   testing::expect_error<ShapeError>([&] { pad(x, {{-1, 0}}); }, "pad: widths must be non-negative");
 }

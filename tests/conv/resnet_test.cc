@@ -26,10 +26,9 @@ TEST(ResNet9, OutputShapesAndParameterCount) {
   EXPECT_EQ(gray(Tensor(NDArray::rand({3, 1, 28, 28}))).shape(), (Shape{3, 10}));
   // Output shape of each stage: 32 -> 8 -> 4 -> 4 -> 2 -> 1 -> 1.
   Tensor x(NDArray::rand({2, 3, 32, 32}));
-  const std::vector<Shape> expected = {{2, 16, 8, 8},   {2, 32, 4, 4},  {2, 32, 4, 4},
-                                       {2, 64, 2, 2},   {2, 128, 1, 1}, {2, 128, 1, 1},
-                                       {2, 128},        {2, 128},       {2, 128},
-                                       {2, 10}};
+  const std::vector<Shape> expected = {{2, 16, 8, 8},  {2, 32, 4, 4},  {2, 32, 4, 4}, {2, 64, 2, 2},
+                                       {2, 128, 1, 1}, {2, 128, 1, 1}, {2, 128},      {2, 128},
+                                       {2, 128},       {2, 10}};
   for (size_t i = 0; i < model->size(); ++i) {
     x = (*model->at(i))(x);
     EXPECT_EQ(x.shape(), expected[i]) << "layer " << i;

@@ -16,11 +16,11 @@
 #include "needle/cuda.h"
 #include "needle/device.h"
 
-#define NEEDLE_REQUIRE_CUDA()                                        \
-  do {                                                               \
-    if (!::needle::cuda_available()) {                               \
+#define NEEDLE_REQUIRE_CUDA()                                          \
+  do {                                                                 \
+    if (!::needle::cuda_available()) {                                 \
       GTEST_SKIP() << "CUDA unavailable: " << ::needle::cuda_status(); \
-    }                                                                \
+    }                                                                  \
   } while (0)
 
 namespace needle::cuda_test {

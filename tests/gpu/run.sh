@@ -157,18 +157,26 @@ for b in bench.get("benchmarks", []):
         ours[name] = b["TFLOP/s"]
     elif "GB/s" in b:
         ours[name] = b["GB/s"]
+    elif name.startswith("BM_CudaMLPResNetStep"):
+        ours[name] = b["real_time"]  # ms per step (the benchmark's unit)
 rows = [
     ("matmul 4096^3 fp32", "TFLOP/s", "BM_CudaMatmul/4096/0/real_time", "matmul_fp32_tflops", "within 5%"),
     ("matmul 4096^3 tf32", "TFLOP/s", "BM_CudaMatmul/4096/1/real_time", "matmul_tf32_tflops", "within 5%"),
     ("add 64M float32", "GB/s", "BM_CudaAdd/67108864/real_time", "add_gbs", ">= 90%"),
     ("sum 64M float32", "GB/s", "BM_CudaSum/67108864/real_time", "sum_gbs", ""),
     ("row sum 8192^2", "GB/s", "BM_CudaRowSum/8192/real_time", "rowsum_gbs", ""),
+    ("MLPResNet step b128", "ms", "BM_CudaMLPResNetStep/128/real_time", "mlp_step_128_ms",
+     "<= 1.00 (time)"),
+    ("MLPResNet step b1024", "ms", "BM_CudaMLPResNetStep/1024/real_time", "mlp_step_1024_ms",
+     "<= 1.00 (time)"),
 ]
+print("ratio = needle / torch: higher is better for TFLOP/s and GB/s, lower for ms")
 print(f"{'benchmark':<22}{'unit':<9}{'needle':>10}{'torch':>10}{'ratio':>8}  target")
 for label, unit, key, tkey, target in rows:
     a, b = ours.get(key), torch.get(tkey)
-    fa = f"{a:10.1f}" if a else f"{'n/a':>10}"
-    fb = f"{b:10.1f}" if b else f"{'n/a':>10}"
+    digits = 3 if unit == "ms" else 1
+    fa = f"{a:10.{digits}f}" if a else f"{'n/a':>10}"
+    fb = f"{b:10.{digits}f}" if b else f"{'n/a':>10}"
     ratio = f"{a / b:8.2f}" if a and b else f"{'':>8}"
     print(f"{label:<22}{unit:<9}{fa}{fb}{ratio}  {target}")
 if torch.get("copy_gbs"):

@@ -113,24 +113,21 @@ TEST_P(NnDeviceTest, Layers) {
         return ModulePtr(nn::Residual(nn::Sequential(nn::Linear(5, 5, true, o), nn::ReLU())));
       },
       {3, 5});
-  check_module(
-      device(), "ResidualBlock",
-      [](const O& o) {
-        return ModulePtr(nn::ResidualBlock(6, 4, nn::NormLayer::BatchNorm1d, 0.0, o));
-      },
-      {5, 6});
-  check_module(
-      device(), "MLPResNet",
-      [](const O& o) {
-        return ModulePtr(nn::MLPResNet(12, 8, 2, 3, nn::NormLayer::BatchNorm1d, 0.0, o));
-      },
-      {6, 12});
-  check_module(
-      device(), "MLPResNet LayerNorm",
-      [](const O& o) {
-        return ModulePtr(nn::MLPResNet(12, 8, 2, 3, nn::NormLayer::LayerNorm1d, 0.0, o));
-      },
-      {6, 12});
+  check_module(device(), "ResidualBlock",
+               [](const O& o) {
+                 return ModulePtr(nn::ResidualBlock(6, 4, nn::NormLayer::BatchNorm1d, 0.0, o));
+               },
+               {5, 6});
+  check_module(device(), "MLPResNet",
+               [](const O& o) {
+                 return ModulePtr(nn::MLPResNet(12, 8, 2, 3, nn::NormLayer::BatchNorm1d, 0.0, o));
+               },
+               {6, 12});
+  check_module(device(), "MLPResNet LayerNorm",
+               [](const O& o) {
+                 return ModulePtr(nn::MLPResNet(12, 8, 2, 3, nn::NormLayer::LayerNorm1d, 0.0, o));
+               },
+               {6, 12});
 }
 
 TEST_P(NnDeviceTest, DropoutSameSeedSameMaskAsCpu) {
@@ -168,7 +165,9 @@ TEST_P(NnDeviceTest, Losses) {
   const std::vector<double> zv = values(b * k, 43, -3.0, 3.0);
   const std::vector<double> tv = values(b * k, 44, 0.0, 1.0);
   for (nn::Reduction r : {nn::Reduction::Mean, nn::Reduction::Sum, nn::Reduction::None}) {
-    const std::string tag = r == nn::Reduction::Mean ? " mean" : r == nn::Reduction::Sum ? " sum" : " none";
+    const std::string tag = r == nn::Reduction::Mean  ? " mean"
+                            : r == nn::Reduction::Sum ? " sum"
+                                                      : " none";
     device_test::compare_with_reference(
         device(),
         [&](const Device& d, DType dt) {
@@ -291,7 +290,8 @@ TEST_P(NnDeviceTest, SaveOnDeviceLoadOnCpu) {
   nn::MLPResNet model(10, 8, 2, 3, nn::NormLayer::BatchNorm1d, 0.0);
   model->to(device());
   (void)model(needle::randn({6, 10}, device()));  // non-trivial running statistics
-  const std::string path = ::testing::TempDir() + "needle_device_test_" + GetParam() + ".safetensors";
+  const std::string path =
+      ::testing::TempDir() + "needle_device_test_" + GetParam() + ".safetensors";
   needle::save(model, path);
   needle::manual_seed(4);
   nn::MLPResNet loaded(10, 8, 2, 3, nn::NormLayer::BatchNorm1d, 0.0);

@@ -37,8 +37,7 @@ std::vector<Tensor> trajectory(const Device& d, DType dt, const OptimizerFactory
   std::vector<Tensor> out;
   for (int step = 0; step < 5; ++step) {
     opt->zero_grad();
-    const Tensor loss =
-        needle::sum(cw * w * w + gw * w) + needle::sum(cb * b * b + gb * b);
+    const Tensor loss = needle::sum(cw * w * w + gw * w) + needle::sum(cb * b * b + gb * b);
     loss.backward();
     opt->step();
     out.push_back(Tensor(w.data().clone()));
@@ -49,8 +48,7 @@ std::vector<Tensor> trajectory(const Device& d, DType dt, const OptimizerFactory
 
 void check(const Device& device, const std::string& name, const OptimizerFactory& f) {
   device_test::compare_with_reference(
-      device, [&](const Device& d, DType dt) { return trajectory(d, dt, f); }, name, 1e-4,
-      1e-5);
+      device, [&](const Device& d, DType dt) { return trajectory(d, dt, f); }, name, 1e-4, 1e-5);
 }
 
 TEST_P(OptimDeviceTest, SgdTrajectories) {
@@ -60,9 +58,8 @@ TEST_P(OptimDeviceTest, SgdTrajectories) {
         [](std::vector<Tensor> p) { return std::make_unique<SGD>(p, 0.1, 0.9); });
   check(device(), "sgd momentum weight decay",
         [](std::vector<Tensor> p) { return std::make_unique<SGD>(p, 0.1, 0.9, 0.01); });
-  check(device(), "sgd nesterov", [](std::vector<Tensor> p) {
-    return std::make_unique<SGD>(p, 0.05, 0.8, 0.001, true);
-  });
+  check(device(), "sgd nesterov",
+        [](std::vector<Tensor> p) { return std::make_unique<SGD>(p, 0.05, 0.8, 0.001, true); });
 }
 
 TEST_P(OptimDeviceTest, AdamTrajectories) {

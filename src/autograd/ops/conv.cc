@@ -163,20 +163,20 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2d
   check_same("conv2d", x, "input", w, "weight");
   if (!bias.defined()) return apply_op(Conv2dOp(p), x, w);
   NEEDLE_CHECK_AS(ShapeError, bias.shape() == Shape{out_shape[1]},
-                  "conv2d: bias has shape {}, expected ({},) for weight {}", shape_str(bias.shape()),
-                  out_shape[1], shape_str(w.shape()));
+                  "conv2d: bias has shape {}, expected ({},) for weight {}",
+                  shape_str(bias.shape()), out_shape[1], shape_str(w.shape()));
   check_same("conv2d", x, "input", bias, "bias");
   return apply_op(Conv2dOp(p), std::vector<Tensor>{x, w, bias});
 }
 
-Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, int64_t stride,
-              int64_t padding, int64_t dilation, int64_t groups) {
+Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, int64_t stride, int64_t padding,
+              int64_t dilation, int64_t groups) {
   return conv2d(x, w, bias,
                 Conv2dParams{stride, stride, padding, padding, dilation, dilation, groups});
 }
 
-Tensor conv2d_backward_input(const Tensor& grad_out, const Tensor& weight,
-                             const Shape& input_shape, const Conv2dParams& p) {
+Tensor conv2d_backward_input(const Tensor& grad_out, const Tensor& weight, const Shape& input_shape,
+                             const Conv2dParams& p) {
   const Shape out_shape = conv_shape(input_shape, weight.shape(), p, "conv2d_backward_input");
   NEEDLE_CHECK_AS(ShapeError, grad_out.shape() == out_shape,
                   "conv2d_backward_input: grad_out has shape {}, expected {} for input {} and "

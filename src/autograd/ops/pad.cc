@@ -52,7 +52,9 @@ namespace {
 
 const autograd::cases::Registrar pad_cases({
     {"pad", 1, autograd::cases::uniform({{2, 3, 4}}),
-     [](const std::vector<Tensor>& in) { return pad(in[0], {{0, 1}, {2, 0}, {1, 1}}, 0.5); }},
+     [](const std::vector<Tensor>& in) {
+       return pad(in[0], {{0, 1}, {2, 0}, {1, 1}}, 0.5);
+     }},
 });
 
 }  // namespace

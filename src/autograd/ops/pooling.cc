@@ -48,9 +48,9 @@ Tensor pool(const Tensor& x, const Window& w, Reduce reduce, const char* op) {
   windows.reserve(static_cast<size_t>(w.kh * w.kw));
   for (int64_t i = 0; i < w.kh; ++i) {
     for (int64_t j = 0; j < w.kw; ++j) {
-      windows.push_back(xp.slice({Slice::all(), Slice::all(),
-                                  Slice(i, i + w.sh * (ho - 1) + 1, w.sh),
-                                  Slice(j, j + w.sw * (wo - 1) + 1, w.sw)}));
+      windows.push_back(
+          xp.slice({Slice::all(), Slice::all(), Slice(i, i + w.sh * (ho - 1) + 1, w.sh),
+                    Slice(j, j + w.sw * (wo - 1) + 1, w.sw)}));
     }
   }
   return reduced(stack(windows, 0), {0});
