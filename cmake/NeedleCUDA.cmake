@@ -1,6 +1,12 @@
 # Decides whether to build the CUDA backend (NEEDLE_CUDA = AUTO | ON | OFF) and, when it is
-# built, adds backends/cuda/*.cc and kernels/*.cu to the `needle` target.
+# built, adds backends/cuda/*.cc and kernels/*.cu to the `needle` target. cuDNN, which the CUDA
+# backend's convolution needs, is optional on top of that (NEEDLE_CUDNN = AUTO | ON | OFF):
+# without it the library still builds and conv2d on a GPU throws a DeviceError saying why.
+set(NEEDLE_CUDNN AUTO CACHE STRING
+  "Use cuDNN for convolution in the CUDA backend: AUTO (when found; hint with CUDNN_ROOT), ON, OFF")
+set_property(CACHE NEEDLE_CUDNN PROPERTY STRINGS AUTO ON OFF)
 set(NEEDLE_WITH_CUDA OFF)
+set(NEEDLE_WITH_CUDNN OFF)
 if(NOT NEEDLE_CUDA STREQUAL "OFF")
   include(CheckLanguage)
   check_language(CUDA)
@@ -12,6 +18,10 @@ if(NOT NEEDLE_CUDA STREQUAL "OFF")
   endif()
 endif()
 message(STATUS "needle: CUDA backend ${NEEDLE_WITH_CUDA}")
+if(NEEDLE_CUDNN STREQUAL "ON" AND NOT NEEDLE_WITH_CUDA)
+  message(FATAL_ERROR "NEEDLE_CUDNN=ON needs the CUDA backend, which this configuration does not "
+                      "build (NEEDLE_CUDA=${NEEDLE_CUDA})")
+endif()
 
 if(NEEDLE_WITH_CUDA)
   # One architecture keeps CI builds fast; sm_90 (H100/H200) unless the caller picks another
@@ -62,4 +72,26 @@ if(NEEDLE_WITH_CUDA)
   set_target_properties(needle PROPERTIES CUDA_ARCHITECTURES "${CMAKE_CUDA_ARCHITECTURES}")
   target_compile_definitions(needle PRIVATE NEEDLE_WITH_CUDA=1)
   target_link_libraries(needle PRIVATE CUDA::cudart CUDA::cublas CUDA::curand)
+
+  # cuDNN stays PRIVATE to the shared library, like the CUDA libraries above: consumers of an
+  # installed needle neither find nor link it (needleConfig.cmake does not ask for it), and the
+  # install RPATH (NeedleInstall.cmake, INSTALL_RPATH_USE_LINK_PATH) keeps its folder.
+  if(NOT NEEDLE_CUDNN STREQUAL "OFF")
+    find_package(CUDNN)
+    if(CUDNN_FOUND)
+      set(NEEDLE_WITH_CUDNN ON)
+    elseif(NEEDLE_CUDNN STREQUAL "ON")
+      message(FATAL_ERROR "NEEDLE_CUDNN=ON but cuDNN (cudnn.h and libcudnn) was not found; set "
+                          "CUDNN_ROOT to its install prefix")
+    endif()
+  endif()
+  if(NEEDLE_WITH_CUDNN)
+    message(STATUS "needle: cuDNN ${CUDNN_VERSION} (${CUDNN_LIBRARY})")
+    target_compile_definitions(needle PRIVATE NEEDLE_WITH_CUDNN=1)
+    target_link_libraries(needle PRIVATE CUDNN::cudnn)
+  else()
+    message(STATUS "needle: cuDNN OFF (NEEDLE_CUDNN=${NEEDLE_CUDNN}): conv2d on CUDA will throw")
+    # For the error message of backends/cuda/conv2d.cc.
+    target_compile_definitions(needle PRIVATE NEEDLE_CUDNN_SETTING="${NEEDLE_CUDNN}")
+  endif()
 endif()

@@ -4,15 +4,17 @@
 #   find_package(needle REQUIRED)
 #   target_link_libraries(app PRIVATE needle::needle)
 # and gets the include path, C++20 and fmt (a PUBLIC dependency) from the imported target.
-# OpenBLAS, OpenMP and zlib stay PRIVATE to the shared library, so consumers never see them.
+# OpenBLAS, OpenMP and zlib stay PRIVATE to the shared library, so consumers never see them; so
+# do the CUDA libraries and cuDNN (cmake/NeedleCUDA.cmake) of a CUDA build.
 include(CMakePackageConfigHelpers)
 
 set(NEEDLE_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/needle"
     CACHE STRING "Where needleConfig.cmake is installed, relative to the prefix")
 
 # The installed library finds its siblings next to itself, and anything it was linked against
-# outside the system directories (an unpacked OpenBLAS_ROOT, /usr/local/cuda/lib64) keeps
-# working without LD_LIBRARY_PATH. Installed executables, if any are added, look in ../lib.
+# outside the system directories (an unpacked OpenBLAS_ROOT, /usr/local/cuda/lib64, a
+# CUDNN_ROOT) keeps working without LD_LIBRARY_PATH. Installed executables, if any are added,
+# look in ../lib.
 set_target_properties(needle PROPERTIES
   INSTALL_RPATH "$ORIGIN;$ORIGIN/../${CMAKE_INSTALL_LIBDIR}"
   INSTALL_RPATH_USE_LINK_PATH ON)

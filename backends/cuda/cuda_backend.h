@@ -1,6 +1,6 @@
 // CudaBackend: the Backend for DeviceType::CUDA. Memory comes from a CachingAllocator; every
-// kernel, copy and cuBLAS call of a GPU is queued on that GPU's one stream (stream.h), and
-// nothing synchronises except copy_to_host and synchronize(). Kernels live in kernels/*.cu;
+// kernel, copy, cuBLAS and cuDNN call of a GPU is queued on that GPU's one stream (stream.h),
+// and nothing synchronises except copy_to_host and synchronize(). Kernels live in kernels/*.cu;
 // this class checks arguments, turns views into kernel index structs and launches them.
 // Registered at library load, but no CUDA call happens until a GPU is first used, so a machine
 // without a GPU or driver loads the library and simply reports device_count() == 0.
@@ -54,6 +54,14 @@ class CudaBackend : public Backend {
 
   void matmul(const StridedView& a, const StridedView& b, const StridedView& out) override;
 
+  // Through cuDNN (conv2d.cc); in a build without cuDNN they throw DeviceError saying so.
+  void conv2d_forward(const StridedView& input, const StridedView& weight, const StridedView& bias,
+                      const StridedView& out, const Conv2dParams& params) override;
+  void conv2d_backward_input(const StridedView& grad_out, const StridedView& weight,
+                             const StridedView& grad_input, const Conv2dParams& params) override;
+  void conv2d_backward_weight(const StridedView& input, const StridedView& grad_out,
+                              const StridedView& grad_weight, const Conv2dParams& params) override;
+
   void sgd_step(const StridedView& param, const StridedView& grad, const StridedView& momentum_buf,
                 const SgdStepArgs& args) override;
   void adam_step(const StridedView& param, const StridedView& grad, const StridedView& exp_avg,
@@ -87,5 +95,12 @@ class CudaBackend : public Backend {
   mutable int count_ = 0;
   mutable std::string status_;
 };
+
+// Internal, for tests only (not part of the public API, and tests/cuda/conv2d_test.cc declares
+// them itself, weakly, because it cannot include this CUDA-dependent header): how many
+// convolution algorithm choices conv2d.cc has cached, and how many lookups found one. Both stay
+// 0 in a build without cuDNN.
+size_t conv_algorithm_cache_size();
+size_t conv_algorithm_cache_hits();
 
 }  // namespace needle::cuda_backend

@@ -60,6 +60,21 @@ void throw_curand_error(curandStatus_t status, const char* expr, const char* fil
                                 curand_status_string(status), expr, file, line));
 }
 
+#ifdef NEEDLE_WITH_CUDNN
+void throw_cudnn_error(cudnnStatus_t status, const char* expr, const char* file, int line) {
+  // cuDNN 9 keeps a per-thread message with the detail behind the status code (which
+  // descriptor or engine rejected the call); cudnnGetErrorString alone says only "BAD_PARAM".
+  char detail[512] = {};
+#if CUDNN_MAJOR >= 9
+  cudnnGetLastErrorString(detail, sizeof(detail));
+  detail[sizeof(detail) - 1] = '\0';
+#endif
+  throw DeviceError(fmt::format("cuDNN error {} ({}){}{} in `{}` at {}:{}",
+                                static_cast<int>(status), cudnnGetErrorString(status),
+                                detail[0] != '\0' ? ": " : "", detail, expr, file, line));
+}
+#endif
+
 }  // namespace needle::cuda_backend
 
 namespace needle::kernels {

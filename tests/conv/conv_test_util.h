@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,11 @@ inline needle::Conv2dParams params(int64_t sh, int64_t sw, int64_t ph, int64_t p
 
 // Strides, paddings, dilations, groups, bias on and off, non-square inputs and kernels, the
 // 1x1 fast path: small enough for element-by-element numerical gradients.
+// gtest prints a parameter by its name instead of its bytes.
+inline void PrintTo(const ConvCase& c, std::ostream* os) {
+  *os << c.name;
+}
+
 inline std::vector<ConvCase> grid() {
   return {
       {"basic3x3", {2, 3, 5, 5}, {4, 3, 3, 3}, params(1, 1, 0, 0, 1, 1, 1), true},
@@ -79,6 +85,15 @@ inline std::vector<ConvCase> grid() {
       {"one_by_one_groups", {2, 4, 3, 3}, {2, 2, 1, 1}, params(1, 1, 0, 0, 1, 1, 2), false},
       {"one_by_one_stride2", {2, 3, 5, 5}, {2, 3, 1, 1}, params(2, 2, 0, 0, 1, 1, 1), true},
       {"single_image", {1, 3, 6, 6}, {2, 3, 3, 3}, params(1, 1, 1, 1, 1, 1, 1), true},
+      // Batches of several images per thread: the CPU kernel unfolds them side by side and
+      // multiplies them with one GEMM.
+      {"chunked_groups_stride2", {7, 4, 5, 5}, {6, 2, 3, 3}, params(2, 1, 1, 0, 1, 2, 2), true},
+      // Kernel taps that read only padding are left out of the GEMM; with every tap dead the
+      // output is the bias.
+      {"pruned_small_map", {3, 2, 2, 2}, {3, 2, 3, 3}, params(2, 2, 1, 1, 1, 1, 1), true},
+      {"pruned_one_pixel", {4, 3, 1, 1}, {2, 3, 3, 3}, params(1, 1, 1, 1, 1, 1, 1), true},
+      {"all_taps_in_padding", {2, 2, 1, 1}, {3, 2, 1, 1}, params(3, 3, 1, 1, 1, 1, 1), true},
+      {"chunked_one_by_one", {6, 3, 3, 2}, {4, 3, 1, 1}, params(1, 1, 0, 0, 1, 1, 1), false},
   };
 }
 

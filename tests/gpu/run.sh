@@ -75,6 +75,56 @@ NVCC="$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)"
 [[ -x "$NVCC" ]] || fail "nvcc not found"
 step "GPU: $GPU; building for sm_$ARCH with $NVCC"
 
+# --- 2b. cuDNN ----------------------------------------------------------------------------------
+# conv2d on CUDA needs cuDNN (optional: without it the build says so and those tests skip). The
+# toolkit or the system usually has it and cmake/FindCUDNN.cmake finds it unaided; a CUDNN_ROOT
+# in the environment wins. Some GPU machines have it only inside PyTorch's pip wheel
+# (nvidia-cudnn-cu*: nvidia/cudnn/{include,lib}, with libcudnn.so.<major> but no libcudnn.so):
+# then CUDNN_ROOT points at the wheel itself. FindCUDNN accepts the versioned file name, so no
+# libcudnn.so link has to be written into site-packages, and libneedle's RUNPATH names the
+# wheel's real lib folder: a folder of links elsewhere would break cuDNN's own $ORIGIN-relative
+# lookups of its sub-libraries and of the cuBLAS/NVRTC wheels beside it. The folder also goes
+# on LD_LIBRARY_PATH for anything that loads cuDNN by name. Nothing here fails the run: without
+# cuDNN the configure step reports "cuDNN OFF" and the summary shows it.
+cudnn_args=()
+cuda_home="$(dirname "$(dirname "$(readlink -f "$NVCC")")")"
+system_cudnn=""
+for header in "$cuda_home/include/cudnn.h" /usr/local/cuda/include/cudnn.h /usr/include/cudnn.h \
+              "/usr/include/$MA/cudnn.h"; do
+  if [[ -e "$header" ]]; then system_cudnn="$header"; break; fi
+done
+if [[ -n "${CUDNN_ROOT:-}" ]]; then
+  cudnn_args=(-DCUDNN_ROOT="$CUDNN_ROOT")
+  echo "cuDNN: CUDNN_ROOT=$CUDNN_ROOT from the environment"
+elif [[ -n "$system_cudnn" ]]; then
+  echo "cuDNN: $system_cudnn"
+else
+  wheel=""
+  if command -v python3 >/dev/null; then
+    wheel="$(env -u LD_LIBRARY_PATH python3 -c \
+      'import nvidia.cudnn as m; print(list(m.__path__)[0])' 2>/dev/null || true)"
+    if [[ -z "$wheel" ]]; then  # not importable by this python: look in its site-packages
+      lib="$(env -u LD_LIBRARY_PATH python3 -c \
+        'import site; print("\n".join(site.getsitepackages() + [site.getusersitepackages()]))' \
+        2>/dev/null | while IFS= read -r sp; do
+          [[ -d "$sp" ]] && find "$sp" -maxdepth 4 -name 'libcudnn.so.[0-9]*' -path '*cudnn/lib/*' \
+            2>/dev/null
+        done | head -1)"
+      [[ -n "$lib" ]] && wheel="$(dirname "$(dirname "$lib")")"
+    fi
+  fi
+  if [[ -n "$wheel" && -f "$wheel/include/cudnn.h" ]] &&
+     compgen -G "$wheel/lib/libcudnn.so*" >/dev/null; then
+    cudnn_args=(-DCUDNN_ROOT="$wheel")
+    export LD_LIBRARY_PATH="$wheel/lib:$LD_LIBRARY_PATH"
+    echo "cuDNN: from the pip wheel in $wheel"
+  elif [[ -n "$wheel" ]]; then
+    echo "cuDNN: the pip wheel in $wheel lacks include/cudnn.h or lib/libcudnn.so*: none used"
+  else
+    echo "cuDNN: not found (conv2d on CUDA will be unavailable; set CUDNN_ROOT to point at one)"
+  fi
+fi
+
 # --- 3. configure and build ---------------------------------------------------------------------
 generator=()
 command -v ninja >/dev/null && generator=(-G Ninja)
@@ -95,6 +145,7 @@ cmake -S "$ROOT" -B "$BUILD" "${generator[@]}" \
   -DGTest_DIR="$PREFIX/usr/lib/$MA/cmake/GTest" \
   -Dbenchmark_DIR="$PREFIX/usr/lib/$MA/cmake/benchmark" \
   -Dnlohmann_json_DIR="$PREFIX/usr/share/cmake/nlohmann_json" \
+  "${cudnn_args[@]}" \
   2>&1 | tee "$LOGS/configure.log"
 ((PIPESTATUS[0] == 0)) || fail "configure failed (log: $LOGS/configure.log)"
 grep -E "^(OpenBLAS_LIBRARY|fmt_DIR|GTest_DIR|benchmark_DIR|ZLIB_LIBRARY_RELEASE|nlohmann_json_DIR):" \
@@ -137,6 +188,7 @@ fi
 # --- 6. summary ----------------------------------------------------------------------------------
 step "summary"
 echo "GPU:    $GPU (sm_$ARCH)"
+echo "cuDNN:  $(grep -oE 'needle: cuDNN .*' "$LOGS/configure.log" | tail -1 | sed 's/^needle: //')"
 echo "tests:  ${test_line:-no result} (exit $test_rc; log $LOGS/ctest.log)"
 if ((DRY == 0)); then
   python3 - "$bench_json" "$torch_json" <<'PY'
