@@ -38,9 +38,27 @@ struct Problem {
   int64_t kernel_h = 0, kernel_w = 0;
   int64_t k = 0;  // group_in * live taps: the GEMM's inner dimension
   int64_t hw_in = 0, hw_out = 0;
-  bool pruned = false;  // some kernel taps read only padding and are left out (im2col.h)
-  bool direct = false;  // 1x1, stride 1, no padding: the image is its own column matrix
-  ConvGeometry geo;     // for one group of one image
+  bool pruned = false;             // some kernel taps read only padding and are left out (im2col.h)
+  bool direct = false;             // 1x1, stride 1, no padding: the image is its own column matrix
+  ConvGeometry geo;                // for one group of one image
+  std::vector<int32_t> tap_table;  // for small maps (im2col.h); empty otherwise
+
+  template <typename T>
+  void unfold(const T* x, T* col, int64_t ld) const {
+    if (tap_table.empty()) {
+      im2col(x, geo, col, ld);
+    } else {
+      im2col_table(x, geo, tap_table.data(), col, ld);
+    }
+  }
+  template <typename T>
+  void fold(const T* col, T* x, int64_t ld) const {
+    if (tap_table.empty()) {
+      col2im(col, geo, x, ld);
+    } else {
+      col2im_table(col, geo, tap_table.data(), x, ld);
+    }
+  }
 };
 
 Problem make_problem(const Shape& input, const Shape& weight, const Shape& out,
@@ -67,6 +85,7 @@ Problem make_problem(const Shape& input, const Shape& weight, const Shape& out,
   pr.hw_out = out[2] * out[3];
   pr.direct = weight[2] == 1 && weight[3] == 1 && p.stride_h == 1 && p.stride_w == 1 &&
               p.pad_h == 0 && p.pad_w == 0;
+  if (use_tap_table(pr.geo)) pr.tap_table = make_tap_table(pr.geo);
   return pr;
 }
 
@@ -166,8 +185,8 @@ template <typename T>
 void unfold_chunk(const T* x, const Problem& pr, int64_t g, int64_t n0, int64_t m, T* col) {
   const int64_t ld = m * pr.hw_out;
   for (int64_t i = 0; i < m; ++i)
-    im2col(x + ((n0 + i) * pr.in_channels + g * pr.group_in) * pr.hw_in, pr.geo,
-           col + i * pr.hw_out, ld);
+    pr.unfold(x + ((n0 + i) * pr.in_channels + g * pr.group_in) * pr.hw_in, col + i * pr.hw_out,
+              ld);
 }
 
 // Copies group g of an NCHW output-shaped array for images [n0, n0 + m) into a (group_out,
@@ -212,7 +231,7 @@ void forward_typed(const StridedView& input, const StridedView& weight, const St
         const T* cols = xg;
         if (!pr.direct) {
           T* col = scratch<T>(0, static_cast<size_t>(pr.k * pr.hw_out));
-          im2col(xg, pr.geo, col, pr.hw_out);
+          pr.unfold(xg, col, pr.hw_out);
           cols = col;
         }
         gemm(CblasNoTrans, CblasNoTrans, pr.group_out, pr.hw_out, pr.k, wg, pr.k, cols, pr.hw_out,
@@ -280,7 +299,7 @@ void backward_input_typed(const StridedView& grad_out, const StridedView& weight
       for (int64_t i = 0; i < m; ++i) {
         T* dxi = dx + ((n0 + i) * pr.in_channels + g * pr.group_in) * pr.hw_in;
         std::fill(dxi, dxi + pr.group_in * pr.hw_in, T(0));
-        col2im(dcol + i * pr.hw_out, pr.geo, dxi, ld);
+        pr.fold(dcol + i * pr.hw_out, dxi, ld);
       }
     }
   });

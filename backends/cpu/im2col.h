@@ -121,4 +121,66 @@ void col2im(const T* col, const ConvGeometry& g, T* x, int64_t ld) {
   }
 }
 
+// On small feature maps the row-by-row loops above spend more time on loop control than on
+// copying (a 4x4 map has rows of four pixels). There a table of the input offset that each
+// output pixel of each live tap reads (-1: padding) turns the unfolding into one flat gather per
+// (channel, tap), and the same table serves every channel and image.
+constexpr int64_t kTableMaxWidth = 4;
+
+inline bool use_tap_table(const ConvGeometry& g) {
+  return g.out_w <= kTableMaxWidth;
+}
+
+inline std::vector<int32_t> make_tap_table(const ConvGeometry& g) {
+  std::vector<int32_t> table;
+  table.reserve(g.taps_h.size() * g.taps_w.size() * static_cast<size_t>(g.out_h * g.out_w));
+  for (const int64_t i : g.taps_h) {
+    for (const int64_t j : g.taps_w) {
+      for (int64_t oh = 0; oh < g.out_h; ++oh) {
+        const int64_t ih = oh * g.p.stride_h - g.p.pad_h + i * g.p.dilation_h;
+        for (int64_t ow = 0; ow < g.out_w; ++ow) {
+          const int64_t iw = ow * g.p.stride_w - g.p.pad_w + j * g.p.dilation_w;
+          const bool inside = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width;
+          table.push_back(inside ? static_cast<int32_t>(ih * g.width + iw) : -1);
+        }
+      }
+    }
+  }
+  return table;
+}
+
+template <typename T>
+void im2col_table(const T* x, const ConvGeometry& g, const int32_t* table, T* col, int64_t ld) {
+  const int64_t hw_out = g.out_h * g.out_w;
+  const int64_t taps = static_cast<int64_t>(g.taps_h.size() * g.taps_w.size());
+  for (int64_t c = 0; c < g.channels; ++c) {
+    const T* xc = x + c * g.height * g.width;
+    for (int64_t t = 0; t < taps; ++t) {
+      const int32_t* offsets = table + t * hw_out;
+      T* dst = col + (c * taps + t) * ld;
+      for (int64_t q = 0; q < hw_out; ++q) {
+        const int32_t o = offsets[q];
+        const T v = xc[o < 0 ? 0 : o];  // branch-free: read something, keep it or not
+        dst[q] = o < 0 ? T(0) : v;
+      }
+    }
+  }
+}
+
+template <typename T>
+void col2im_table(const T* col, const ConvGeometry& g, const int32_t* table, T* x, int64_t ld) {
+  const int64_t hw_out = g.out_h * g.out_w;
+  const int64_t taps = static_cast<int64_t>(g.taps_h.size() * g.taps_w.size());
+  for (int64_t c = 0; c < g.channels; ++c) {
+    T* xc = x + c * g.height * g.width;
+    for (int64_t t = 0; t < taps; ++t) {
+      const int32_t* offsets = table + t * hw_out;
+      const T* src = col + (c * taps + t) * ld;
+      for (int64_t q = 0; q < hw_out; ++q) {
+        if (offsets[q] >= 0) xc[offsets[q]] += src[q];
+      }
+    }
+  }
+}
+
 }  // namespace needle::cpu_backend
