@@ -15,9 +15,11 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "examples/classification.h"
 #include "needle/needle.h"
 
 namespace ndl = needle;
+using examples::EpochResult;
 
 namespace {
 
@@ -38,66 +40,10 @@ struct Options {
   std::string load_path;
 };
 
-struct EpochResult {
-  double loss = 0;
-  double accuracy = 0;
-};
-
 // Fashion-MNIST's pixel statistics; normalising them to zero mean and unit variance lets
 // the first Linear layer start in the regime its kaiming init assumes.
 constexpr float kPixelMean = 0.2860f;
 constexpr float kPixelStd = 0.3530f;
-
-// The IDX file pair `stem`-{images-idx3,labels-idx1}-ubyte, gzipped or not.
-std::shared_ptr<ndl::data::MNISTDataset> open_split(const std::string& dir, const std::string& stem,
-                                                    ndl::data::Transforms transforms) {
-  auto pick = [&](const std::string& kind) {
-    const std::string plain = fmt::format("{}/{}-{}-ubyte", dir, stem, kind);
-    return std::filesystem::exists(plain + ".gz") ? plain + ".gz" : plain;
-  };
-  return std::make_shared<ndl::data::MNISTDataset>(pick("images-idx3"), pick("labels-idx1"),
-                                                   std::move(transforms));
-}
-
-// Correct predictions in a batch of logits (B, k) against labels (B,).
-int64_t count_correct(const ndl::Tensor& logits, const ndl::Tensor& labels) {
-  const ndl::NDArray predicted = ndl::argmax(logits.data(), 1);
-  return ndl::sum(ndl::eq(predicted, labels.data().astype(ndl::DType::Int64))).item<int64_t>();
-}
-
-// One pass over `loader`: trains when `optimizer` is given (stepping `schedule` after every
-// batch), else evaluates without recording a graph.
-EpochResult run_epoch(ndl::nn::MLPResNet& model, ndl::nn::SoftmaxLoss& loss_fn,
-                      ndl::data::DataLoader& loader, ndl::optim::Optimizer* optimizer,
-                      ndl::optim::LRScheduler* schedule, const std::string& label) {
-  const bool training = optimizer != nullptr;
-  model->train(training);
-  std::optional<ndl::NoGradGuard> no_grad;
-  if (!training) no_grad.emplace();
-
-  ndl::ProgressBar bar(label, loader.size());
-  double loss_sum = 0;
-  int64_t correct = 0, seen = 0;
-  for (const ndl::data::Batch& batch : loader) {
-    const int64_t n = batch.images.shape(0);
-    const ndl::Tensor x = ndl::reshape(batch.images, {n, -1});
-    const ndl::Tensor logits = model(x);
-    ndl::Tensor loss = loss_fn(logits, batch.labels);
-    if (training) {
-      optimizer->zero_grad();
-      loss.backward();
-      optimizer->step();
-      if (schedule) schedule->step();
-    }
-    loss_sum += loss.item<double>() * n;
-    correct += count_correct(logits, batch.labels);
-    seen += n;
-    bar.update(1, n,
-               fmt::format("loss {:.4f} acc {:.2f}%", loss_sum / seen, 100.0 * correct / seen));
-  }
-  bar.finish();
-  return {seen ? loss_sum / seen : 0.0, seen ? static_cast<double>(correct) / seen : 0.0};
-}
 
 int run(const Options& opt) {
   ndl::manual_seed(opt.seed);
@@ -110,8 +56,8 @@ int run(const Options& opt) {
                                              std::vector<float>{kPixelStd})};
   const ndl::data::Transforms test_transforms = {std::make_shared<ndl::data::Normalize>(
       std::vector<float>{kPixelMean}, std::vector<float>{kPixelStd})};
-  auto train_set = open_split(opt.data_dir, "train", train_transforms);
-  auto test_set = open_split(opt.data_dir, "t10k", test_transforms);
+  auto train_set = examples::open_idx_split(opt.data_dir, "train", train_transforms);
+  auto test_set = examples::open_idx_split(opt.data_dir, "t10k", test_transforms);
 
   ndl::data::DataLoaderOptions train_options;
   train_options.batch_size = opt.batch_size;
@@ -141,35 +87,26 @@ int run(const Options& opt) {
              model->num_parameters());
   std::fflush(summary);
 
-  EpochResult test{};
+  // The MLP takes each image as one row of input_dim pixels.
+  auto flatten = [](const ndl::Tensor& images) {
+    return ndl::reshape(images, {images.shape(0), -1});
+  };
   for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
     const auto epoch_start = std::chrono::steady_clock::now();
-    const EpochResult train = run_epoch(model, loss_fn, train_loader, &optimizer, &schedule,
-                                        fmt::format("epoch {}/{} train", epoch, opt.epochs));
-    test = run_epoch(model, loss_fn, test_loader, nullptr, nullptr,
-                     fmt::format("epoch {}/{} test ", epoch, opt.epochs));
+    const EpochResult train =
+        examples::run_epoch(*model, loss_fn, train_loader, &optimizer, &schedule,
+                            fmt::format("epoch {}/{} train", epoch, opt.epochs), flatten);
+    const EpochResult test =
+        examples::run_epoch(*model, loss_fn, test_loader, nullptr, nullptr,
+                            fmt::format("epoch {}/{} test ", epoch, opt.epochs), flatten);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-    fmt::print(summary,
-               "epoch {:>2}/{}: train loss {:.4f} acc {:.2f}% | test loss {:.4f} acc {:.2f}% | "
-               "{:.1f} s\n",
-               epoch, opt.epochs, train.loss, 100 * train.accuracy, test.loss, 100 * test.accuracy,
-               seconds);
-    if (opt.json) {
-      fmt::print(stdout,
-                 "{{\"epoch\":{},\"train_loss\":{:.6f},\"train_acc\":{:.6f},\"test_loss\":{:.6f},"
-                 "\"test_acc\":{:.6f},\"seconds\":{:.3f}}}\n",
-                 epoch, train.loss, train.accuracy, test.loss, test.accuracy, seconds);
-    }
-    std::fflush(stdout);
+    examples::report_epoch(summary, opt.json, epoch, opt.epochs, train, test, seconds);
   }
   if (opt.epochs == 0) {
-    test = run_epoch(model, loss_fn, test_loader, nullptr, nullptr, "evaluate");
-    fmt::print(summary, "test loss {:.4f} acc {:.2f}%\n", test.loss, 100 * test.accuracy);
-    if (opt.json) {
-      fmt::print(stdout, "{{\"epoch\":0,\"test_loss\":{:.6f},\"test_acc\":{:.6f}}}\n", test.loss,
-                 test.accuracy);
-    }
+    examples::report_evaluation(
+        summary, opt.json,
+        examples::run_epoch(*model, loss_fn, test_loader, nullptr, nullptr, "evaluate", flatten));
   }
   if (!opt.save_path.empty()) {
     ndl::save(model, opt.save_path);

@@ -41,22 +41,6 @@ struct Registrar {
 };
 const Registrar registrar;
 
-bool float_only(UnaryOp op) {
-  switch (op) {
-    case UnaryOp::Exp:
-    case UnaryOp::Log:
-    case UnaryOp::Sqrt:
-    case UnaryOp::Tanh:
-    case UnaryOp::Sigmoid:
-    case UnaryOp::Sin:
-    case UnaryOp::Cos:
-    case UnaryOp::Reciprocal:
-      return true;
-    default:
-      return false;
-  }
-}
-
 StridedView dense_like(const StridedView& v, void* data) {
   return StridedView{data, 0, v.shape, compact_strides(v.shape), v.dtype, v.device};
 }
@@ -246,7 +230,7 @@ void CudaBackend::unary(UnaryOp op, const StridedView& a, const StridedView& out
   const int index = check_devices(name, {&out, &a});
   checked_index(out.device, name);
   check_dtype(name, "output", out, op == UnaryOp::LogicalNot ? DType::Bool : a.dtype);
-  NEEDLE_CHECK_AS(DTypeError, !float_only(op) || is_floating(a.dtype),
+  NEEDLE_CHECK_AS(DTypeError, !requires_floating(op) || is_floating(a.dtype),
                   "{}: dtype {} is not supported (float32 or float64 expected)", name,
                   dtype_name(a.dtype));
   const kernels::ElementwiseArgs args = make_elementwise_args(name, {&out, &a});

@@ -149,8 +149,9 @@ class Backend {
   virtual void empty_cache() = 0;
   // Waits until all queued work on `device` is done.
   virtual void synchronize(const Device& device) = 0;
-  // Whether float32 matmuls may use TF32 tensor cores (needle::cuda_set_allow_tf32). Backends
-  // without such a mode keep the defaults: the switch is ignored and reads false.
+  // Whether float32 matmuls and convolutions may use TF32 tensor cores
+  // (needle::cuda_set_allow_tf32). Backends without such a mode keep the defaults: the switch is
+  // ignored and reads false.
   virtual void set_allow_tf32(bool allow) { (void)allow; }
   virtual bool allow_tf32() const { return false; }
 

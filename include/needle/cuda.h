@@ -10,9 +10,10 @@
 
 namespace needle {
 
-// Lets float32 matmuls on CUDA use TF32 tensor cores (about 8x the fp32 rate, with a 10-bit
-// mantissa). Off by default so that results match the CPU; PyTorch's allow_tf32 in spirit.
-// Without a CUDA backend the switch has nothing to act on and cuda_allow_tf32() reads false.
+// Lets float32 matmuls and convolutions on CUDA use TF32 tensor cores (about 8x the fp32 rate,
+// with a 10-bit mantissa). Off by default so that results match the CPU; PyTorch's allow_tf32 in
+// spirit. Without a CUDA backend the switch has nothing to act on and cuda_allow_tf32() reads
+// false.
 void cuda_set_allow_tf32(bool allow);
 bool cuda_allow_tf32();
 

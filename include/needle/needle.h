@@ -59,6 +59,7 @@
 #include "needle/nn/pooling.h"
 #include "needle/nn/residual.h"
 #include "needle/nn/resnet.h"
+#include "needle/nn/resnet18.h"
 #include "needle/nn/sequential.h"
 #include "needle/optim/adam.h"
 #include "needle/optim/clip_grad.h"

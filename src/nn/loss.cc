@@ -29,8 +29,15 @@ void check_same_shape(const char* op, const Tensor& a, const Tensor& b) {
 
 }  // namespace
 
-SoftmaxLossImpl::SoftmaxLossImpl(Reduction reduction_)
-    : Module("SoftmaxLoss"), reduction(reduction_) {}
+SoftmaxLossImpl::SoftmaxLossImpl(Reduction reduction_, double label_smoothing_)
+    : Module("SoftmaxLoss"), reduction(reduction_), label_smoothing(label_smoothing_) {
+  NEEDLE_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0,
+               "SoftmaxLoss: label_smoothing must be in [0, 1], got {}", label_smoothing);
+}
+
+std::string SoftmaxLossImpl::extra_repr() const {
+  return label_smoothing > 0.0 ? fmt::format("label_smoothing={}", label_smoothing) : "";
+}
 
 Tensor SoftmaxLossImpl::forward(const Tensor& logits, const Tensor& labels) {
   NEEDLE_CHECK_AS(ShapeError, logits.ndim() == 2,
@@ -50,6 +57,8 @@ Tensor SoftmaxLossImpl::forward(const Tensor& logits, const Tensor& labels) {
                     i, k);
   }
   Tensor picked = sum(logits * one_hot(labels, k, logits.dtype()), {1});
+  if (label_smoothing > 0.0)
+    picked = (1.0 - label_smoothing) * picked + label_smoothing * mean(logits, {1});
   return reduce(logsumexp(logits, {1}) - picked, reduction);
 }
 

@@ -5,7 +5,8 @@
 // SoftmaxLoss, backward, Adam) at batch 128 and 1024 in ms. Each kernel iteration queues several
 // launches and then synchronises, so the timing is of GPU work, not of one launch's latency; the
 // training step synchronises once per step, as a loop that reads its loss does, and
-// torch_bench.py times PyTorch eager the same way. Without a GPU every benchmark is skipped with
+// torch_bench.py times PyTorch eager the same way; and ResNet9 / ResNet-18 training steps at
+// batch 128 in images/s. Without a GPU every benchmark is skipped with
 // the reason.
 #include <benchmark/benchmark.h>
 
@@ -161,6 +162,42 @@ void BM_CudaMLPResNetStep(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_CudaMLPResNetStep)->Arg(128)->Arg(1024)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// ResNet training throughput on CIFAR-sized inputs (batch 128, 3x32x32): forward, SoftmaxLoss,
+// backward, SGD with momentum, one synchronisation per step. Arg 9 is needle's ResNet9, 18 the
+// CIFAR ResNet-18. The PyTorch twins are resnet_step() in tests/gpu/torch_bench.py (eager, cuDNN,
+// fp32, TF32 off on both sides).
+void BM_CudaResNetStep(benchmark::State& state) {
+  if (skip_without_gpu(state)) return;
+  const int64_t depth = state.range(0), batch = 128;
+  const Device gpu = cuda(0);
+  manual_seed(0);
+  std::shared_ptr<nn::Module> model = depth == 18
+                                          ? nn::ResNet18(3, 10).ptr()
+                                          : std::shared_ptr<nn::Module>(nn::ResNet9(3, 10).ptr());
+  model->to(gpu);
+  optim::SGD opt(model->parameters(), 0.5, 0.9);
+  nn::SoftmaxLoss loss_fn;
+  const Tensor x = randn({batch, 3, 32, 32}, gpu);
+  std::vector<int64_t> labels(static_cast<size_t>(batch));
+  for (auto& l : labels)
+    l = default_generator().next_int(0, 10);
+  const Tensor y = Tensor::from_vector(labels, {batch}).to(gpu);
+  auto step = [&] {
+    opt.zero_grad();
+    const Tensor loss = loss_fn((*model)(x), y);
+    loss.backward();
+    opt.step();
+    cuda_synchronize();
+  };
+  for (int i = 0; i < 5; ++i)
+    step();  // warm-up: cuDNN algorithms chosen and cached, allocator filled
+  for (auto _ : state)
+    step();
+  state.counters["img/s"] = benchmark::Counter(static_cast<double>(state.iterations() * batch),
+                                               benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_CudaResNetStep)->Arg(9)->Arg(18)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace needle

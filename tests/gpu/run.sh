@@ -209,6 +209,8 @@ for b in bench.get("benchmarks", []):
         ours[name] = b["TFLOP/s"]
     elif "GB/s" in b:
         ours[name] = b["GB/s"]
+    elif "img/s" in b:
+        ours[name] = b["img/s"]
     elif name.startswith("BM_CudaMLPResNetStep"):
         ours[name] = b["real_time"]  # ms per step (the benchmark's unit)
 rows = [
@@ -221,8 +223,10 @@ rows = [
      "<= 1.00 (time)"),
     ("MLPResNet step b1024", "ms", "BM_CudaMLPResNetStep/1024/real_time", "mlp_step_1024_ms",
      "<= 1.00 (time)"),
+    ("ResNet9 train b128", "img/s", "BM_CudaResNetStep/9/real_time", "resnet9_img_s", ">= 1.00"),
+    ("ResNet-18 train b128", "img/s", "BM_CudaResNetStep/18/real_time", "resnet18_img_s", ""),
 ]
-print("ratio = needle / torch: higher is better for TFLOP/s and GB/s, lower for ms")
+print("ratio = needle / torch: higher is better for TFLOP/s, GB/s and img/s, lower for ms")
 print(f"{'benchmark':<22}{'unit':<9}{'needle':>10}{'torch':>10}{'ratio':>8}  target")
 for label, unit, key, tkey, target in rows:
     a, b = ours.get(key), torch.get(tkey)

@@ -5,7 +5,8 @@ Measures the same operations with CUDA events (warm-up first, then the mean over
 matmul 4096^3 fp32 and TF32 in TFLOP/s, add over 64M floats, full sum of 64M floats, row sums
 of 8192x8192 and a device-to-device copy (the practical bandwidth ceiling) in GB/s, and one
 MLPResNet(784, 100, 3, 10) training step (forward, cross-entropy, backward, Adam) in eager mode
-at batch 128 and 1024 in ms, synchronising after every step as BM_CudaMLPResNetStep does.
+at batch 128 and 1024 in ms, synchronising after every step as BM_CudaMLPResNetStep does; and
+needle's ResNet9 and the CIFAR ResNet-18 training at batch 128 in images/s (BM_CudaResNetStep).
 Writes JSON to the path given as the first argument (stdout without one).
 """
 import json
@@ -75,6 +76,79 @@ def mlp_step_ms(dev, batch, repeats=200, warmup=10):
     return (time.perf_counter() - start) / repeats * 1e3
 
 
+class ConvBN(nn.Sequential):
+    def __init__(self, a, b, k, s):
+        super().__init__(nn.Conv2d(a, b, k, s, k // 2), nn.BatchNorm2d(b), nn.ReLU())
+
+
+def resnet9():
+    """needle's ResNet9 (nn/resnet.h): the same layers, biases and order."""
+    return nn.Sequential(
+        ConvBN(3, 16, 7, 4), ConvBN(16, 32, 3, 2),
+        Residual(nn.Sequential(ConvBN(32, 32, 3, 1), ConvBN(32, 32, 3, 1))),
+        ConvBN(32, 64, 3, 2), ConvBN(64, 128, 3, 2),
+        Residual(nn.Sequential(ConvBN(128, 128, 3, 1), ConvBN(128, 128, 3, 1))),
+        nn.Flatten(), nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, a, b, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(a, b, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(b)
+        self.conv2 = nn.Conv2d(b, b, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(b)
+        self.downsample = None
+        if stride != 1 or a != b:
+            self.downsample = nn.Sequential(nn.Conv2d(a, b, 1, stride, bias=False),
+                                            nn.BatchNorm2d(b))
+
+    def forward(self, x):
+        h = self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x)))))
+        return torch.relu(h + (x if self.downsample is None else self.downsample(x)))
+
+
+class ResNet18(nn.Module):
+    """The CIFAR ResNet-18 of nn/resnet18.h (torchvision's keys, 3x3 stem, no max-pool)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(64)
+        chans = [(64, 64, 1), (64, 128, 2), (128, 256, 2), (256, 512, 2)]
+        for i, (a, b, s) in enumerate(chans, 1):
+            setattr(self, f"layer{i}", nn.Sequential(BasicBlock(a, b, s), BasicBlock(b, b, 1)))
+        self.fc = nn.Linear(512, 10)
+
+    def forward(self, x):
+        h = torch.relu(self.bn1(self.conv1(x)))
+        h = self.layer4(self.layer3(self.layer2(self.layer1(h))))
+        return self.fc(torch.flatten(nn.functional.adaptive_avg_pool2d(h, 1), 1))
+
+
+def resnet_images_per_s(dev, model, batch=128, repeats=50, warmup=5):
+    torch.manual_seed(0)
+    model = model.to(dev).train()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    x = torch.randn(batch, 3, 32, 32, device=dev)
+    y = torch.randint(0, 10, (batch,), device=dev)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        torch.cuda.synchronize()
+
+    for _ in range(warmup):
+        step()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        step()
+    return batch * repeats / (time.perf_counter() - start)
+
+
 def main():
     if not torch.cuda.is_available():
         print(json.dumps({"error": "torch sees no CUDA device"}))
@@ -107,6 +181,13 @@ def main():
 
     for batch in (128, 1024):
         res[f"mlp_step_{batch}_ms"] = mlp_step_ms(dev, batch)
+
+    # cuDNN convolutions in fp32 (TF32 off, as in needle by default), no autotuning: the
+    # algorithm heuristics, as needle uses them.
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.benchmark = False
+    res["resnet9_img_s"] = resnet_images_per_s(dev, resnet9())
+    res["resnet18_img_s"] = resnet_images_per_s(dev, ResNet18())
 
     text = json.dumps(res, indent=2)
     if len(sys.argv) > 1:

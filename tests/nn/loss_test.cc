@@ -37,6 +37,27 @@ TEST(SoftmaxLoss, LabelDtypesAndStability) {
   EXPECT_NEAR(shifted, nn_ref::ce_loss, 1e-3);
 }
 
+// Label smoothing e = 0.1 against values derived by hand: the loss is
+// logsumexp(z) - 0.9 z[label] - 0.1 mean(z) and its gradient (softmax(z) - target) / B with
+// target = 0.9 one_hot + 0.1 / k (PyTorch's CrossEntropyLoss(label_smoothing=0.1)).
+TEST(SoftmaxLoss, LabelSmoothing) {
+  ndl::nn::SoftmaxLoss loss_fn(ndl::nn::Reduction::Mean, 0.1);
+  auto logits = tensor({1, 2, 3, 0, 0, 0}, {2, 3}, true);
+  auto labels = ndl::Tensor::from_vector(std::vector<int64_t>{2, 0}, {2});
+  auto loss = loss_fn(logits, labels);
+  // Row 0: 3.40760596 - 2.9; row 1: log 3 - 0.
+  EXPECT_NEAR(loss.item<float>(), (0.50760596 + 1.09861229) / 2, 1e-6);
+  loss.backward();
+  expect_tensor(logits.grad(), {0.02834862f, 0.10569757f, -0.13404619f, -0.3f, 0.15f, 0.15f},
+                {2, 3}, 1e-6, "dlogits");
+  // No smoothing is the plain loss.
+  ndl::nn::SoftmaxLoss plain;
+  EXPECT_FLOAT_EQ(ndl::nn::SoftmaxLoss(ndl::nn::Reduction::Mean, 0.0)(logits, labels).item<float>(),
+                  plain(logits, labels).item<float>());
+  EXPECT_EQ(loss_fn->to_string(), "SoftmaxLoss(label_smoothing=0.1)");
+  EXPECT_THROW(ndl::nn::SoftmaxLoss(ndl::nn::Reduction::Mean, 1.5), ndl::Error);
+}
+
 TEST(SoftmaxLoss, OutOfRangeLabelNamesLabelAndClasses) {
   ndl::nn::SoftmaxLoss loss_fn;
   auto logits = ndl::zeros({2, 5});

@@ -13,16 +13,20 @@ enum class Reduction { Mean, Sum, None };
 
 // Cross-entropy from logits (B, k) and integer class labels (B,) (int64, int32 or uint8):
 // logsumexp(logits) - logits[label], averaged over the batch; stable for large logits. A label
-// outside [0, k) throws IndexError naming it and k.
+// outside [0, k) throws IndexError naming it and k. With label_smoothing = e (PyTorch's
+// CrossEntropyLoss(label_smoothing=e)) the target is (1 - e) on the label plus e / k on every
+// class: logsumexp(logits) - (1 - e) logits[label] - e mean(logits).
 class SoftmaxLossImpl : public Module {
  public:
-  explicit SoftmaxLossImpl(Reduction reduction = Reduction::Mean);
+  explicit SoftmaxLossImpl(Reduction reduction = Reduction::Mean, double label_smoothing = 0.0);
   using Module::forward;
   using Module::operator();
   Tensor forward(const Tensor& logits, const Tensor& labels);
   Tensor operator()(const Tensor& logits, const Tensor& labels) { return forward(logits, labels); }
+  std::string extra_repr() const override;
 
   Reduction reduction;
+  double label_smoothing;
 };
 NEEDLE_MODULE(SoftmaxLoss);
 // PyTorch's name for the same loss.
