@@ -3,6 +3,7 @@
 // summary line with its optional JSON twin. Header-only, so each example stays one program.
 #pragma once
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -101,6 +102,29 @@ inline void report_evaluation(std::FILE* summary, bool json, const EpochResult& 
   if (json) {
     fmt::print(stdout, "{{\"epoch\":0,\"test_loss\":{:.6f},\"test_acc\":{:.6f}}}\n", test.loss,
                test.accuracy);
+  }
+}
+
+// The whole run: `epochs` epochs of training, each followed by a test pass and its summary; with
+// zero epochs, one evaluation pass (`--load PATH --epochs 0`).
+inline void fit(ndl::nn::Module& model, ndl::nn::SoftmaxLoss& loss_fn,
+                ndl::data::DataLoader& train_loader, ndl::data::DataLoader& test_loader,
+                ndl::optim::Optimizer& optimizer, ndl::optim::LRScheduler& schedule, int epochs,
+                std::FILE* summary, bool json,
+                const std::function<ndl::Tensor(const ndl::Tensor&)>& input) {
+  for (int epoch = 1; epoch <= epochs; ++epoch) {
+    const auto epoch_start = std::chrono::steady_clock::now();
+    const EpochResult train = run_epoch(model, loss_fn, train_loader, &optimizer, &schedule,
+                                        fmt::format("epoch {}/{} train", epoch, epochs), input);
+    const EpochResult test = run_epoch(model, loss_fn, test_loader, nullptr, nullptr,
+                                       fmt::format("epoch {}/{} test ", epoch, epochs), input);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
+    report_epoch(summary, json, epoch, epochs, train, test, seconds);
+  }
+  if (epochs == 0) {
+    report_evaluation(summary, json,
+                      run_epoch(model, loss_fn, test_loader, nullptr, nullptr, "evaluate", input));
   }
 }
 

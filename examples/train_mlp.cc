@@ -7,7 +7,6 @@
 // uses default_device(). A progress bar on stderr shows each epoch; one summary line per epoch
 // follows (on stdout, or on stderr with --json, whose JSON lines then own stdout).
 // `--load PATH --epochs 0` only evaluates a saved checkpoint.
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -19,7 +18,6 @@
 #include "needle/needle.h"
 
 namespace ndl = needle;
-using examples::EpochResult;
 
 namespace {
 
@@ -91,23 +89,8 @@ int run(const Options& opt) {
   auto flatten = [](const ndl::Tensor& images) {
     return ndl::reshape(images, {images.shape(0), -1});
   };
-  for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
-    const auto epoch_start = std::chrono::steady_clock::now();
-    const EpochResult train =
-        examples::run_epoch(*model, loss_fn, train_loader, &optimizer, &schedule,
-                            fmt::format("epoch {}/{} train", epoch, opt.epochs), flatten);
-    const EpochResult test =
-        examples::run_epoch(*model, loss_fn, test_loader, nullptr, nullptr,
-                            fmt::format("epoch {}/{} test ", epoch, opt.epochs), flatten);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-    examples::report_epoch(summary, opt.json, epoch, opt.epochs, train, test, seconds);
-  }
-  if (opt.epochs == 0) {
-    examples::report_evaluation(
-        summary, opt.json,
-        examples::run_epoch(*model, loss_fn, test_loader, nullptr, nullptr, "evaluate", flatten));
-  }
+  examples::fit(*model, loss_fn, train_loader, test_loader, optimizer, schedule, opt.epochs,
+                summary, opt.json, flatten);
   if (!opt.save_path.empty()) {
     ndl::save(model, opt.save_path);
     fmt::print(summary, "saved {}\n", opt.save_path);

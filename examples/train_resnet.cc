@@ -15,7 +15,6 @@
 //
 // The learning rate is needle's SGD convention (optim/sgd.h): momentum averages the gradient
 // (u = m u + (1 - m) g), so --lr 1.0 with --momentum 0.9 takes the steps of PyTorch's lr 0.1.
-#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -27,7 +26,6 @@
 #include "needle/needle.h"
 
 namespace ndl = needle;
-using examples::EpochResult;
 
 namespace {
 
@@ -36,7 +34,7 @@ struct Options {
   std::string data_dir;  // default depends on the dataset
   std::string model = "resnet9";
   std::string device;
-  int epochs = 10;
+  int epochs = 15;
   int64_t batch_size = 128;
   double lr = 1.0;
   double momentum = 0.9;
@@ -121,23 +119,8 @@ int run(const Options& opt) {
   std::fflush(summary);
 
   auto images = [](const ndl::Tensor& batch) { return batch; };
-  for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
-    const auto epoch_start = std::chrono::steady_clock::now();
-    const EpochResult train =
-        examples::run_epoch(*model, loss_fn, train_loader, &optimizer, &schedule,
-                            fmt::format("epoch {}/{} train", epoch, opt.epochs), images);
-    const EpochResult test =
-        examples::run_epoch(*model, loss_fn, test_loader, nullptr, nullptr,
-                            fmt::format("epoch {}/{} test ", epoch, opt.epochs), images);
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - epoch_start).count();
-    examples::report_epoch(summary, opt.json, epoch, opt.epochs, train, test, seconds);
-  }
-  if (opt.epochs == 0) {
-    examples::report_evaluation(
-        summary, opt.json,
-        examples::run_epoch(*model, loss_fn, test_loader, nullptr, nullptr, "evaluate", images));
-  }
+  examples::fit(*model, loss_fn, train_loader, test_loader, optimizer, schedule, opt.epochs,
+                summary, opt.json, images);
   if (!opt.save_path.empty()) {
     ndl::save(*model, opt.save_path);
     fmt::print(summary, "saved {}\n", opt.save_path);

@@ -7,6 +7,9 @@
 #pragma once
 
 #include <omp.h>
+#if defined(__SSE2__)
+#include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -227,6 +230,44 @@ void gather_tile(const char* src, int64_t s_row, int64_t s_col, int64_t rows, in
   }
 }
 
+#if defined(__SSE2__)
+// The 4-byte case (float32, int32) of a transposed input, whose rows are contiguous
+// (s_row == 4): 4x4 blocks are loaded as four vectors, transposed in registers and stored as
+// four, a quarter of the scalar loop's loads and stores. The transposed add is otherwise bound
+// by this copy.
+inline void gather_tile_transposed4(const char* src, int64_t s_col, int64_t rows, int64_t cols,
+                                    char* dst) {
+  auto* d = reinterpret_cast<float*>(dst);
+  const int64_t rows4 = rows / 4 * 4, cols4 = cols / 4 * 4;
+  for (int64_t j = 0; j < cols4; j += 4) {
+    const char* c0 = src + j * s_col;
+    if (j + 8 < cols) {
+      for (int64_t b = 0; b < rows * 4; b += 64) {
+        for (int64_t q = 0; q < 4; ++q)
+          __builtin_prefetch(c0 + (8 + q) * s_col + b);
+      }
+    }
+    for (int64_t i = 0; i < rows4; i += 4) {
+      __m128 r0 = _mm_loadu_ps(reinterpret_cast<const float*>(c0 + i * 4));
+      __m128 r1 = _mm_loadu_ps(reinterpret_cast<const float*>(c0 + s_col + i * 4));
+      __m128 r2 = _mm_loadu_ps(reinterpret_cast<const float*>(c0 + 2 * s_col + i * 4));
+      __m128 r3 = _mm_loadu_ps(reinterpret_cast<const float*>(c0 + 3 * s_col + i * 4));
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      _mm_storeu_ps(d + i * cols + j, r0);
+      _mm_storeu_ps(d + (i + 1) * cols + j, r1);
+      _mm_storeu_ps(d + (i + 2) * cols + j, r2);
+      _mm_storeu_ps(d + (i + 3) * cols + j, r3);
+    }
+  }
+  // The ragged right and bottom edges.
+  for (int64_t j = 0; j < cols; ++j) {
+    const int64_t first_row = j < cols4 ? rows4 : 0;
+    for (int64_t i = first_row; i < rows; ++i)
+      d[i * cols + j] = *reinterpret_cast<const float*>(src + j * s_col + i * 4);
+  }
+}
+#endif
+
 inline void gather_tile_bytes(int64_t elsize, const char* src, int64_t s_row, int64_t s_col,
                               int64_t rows, int64_t cols, char* dst) {
   switch (elsize) {
@@ -235,6 +276,9 @@ inline void gather_tile_bytes(int64_t elsize, const char* src, int64_t s_row, in
     case 2:
       return gather_tile<uint16_t>(src, s_row, s_col, rows, cols, dst);
     case 4:
+#if defined(__SSE2__)
+      if (s_row == 4) return gather_tile_transposed4(src, s_col, rows, cols, dst);
+#endif
       return gather_tile<uint32_t>(src, s_row, s_col, rows, cols, dst);
     default:
       return gather_tile<uint64_t>(src, s_row, s_col, rows, cols, dst);

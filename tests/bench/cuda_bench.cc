@@ -131,6 +131,33 @@ void BM_CudaRowSum(benchmark::State& state) {
 }
 BENCHMARK(BM_CudaRowSum)->Arg(8192)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+// Labels drawn uniformly from [0, 10), on `device`.
+Tensor random_labels(int64_t batch, const Device& device) {
+  std::vector<int64_t> labels(static_cast<size_t>(batch));
+  for (auto& l : labels)
+    l = default_generator().next_int(0, 10);
+  return Tensor::from_vector(labels, {batch}).to(device);
+}
+
+// The timed loop of a training benchmark: zero_grad, SoftmaxLoss, backward, step and one
+// synchronisation per step (as a loop that reads its loss would), after 5 warm-up steps in
+// which the caching allocator fills and cuBLAS/cuDNN pick their kernels.
+void run_training_steps(benchmark::State& state, nn::Module& model, optim::Optimizer& opt,
+                        const Tensor& x, const Tensor& y) {
+  nn::SoftmaxLoss loss_fn;
+  auto step = [&] {
+    opt.zero_grad();
+    const Tensor loss = loss_fn(model(x), y);
+    loss.backward();
+    opt.step();
+    cuda_synchronize();
+  };
+  for (int i = 0; i < 5; ++i)
+    step();
+  for (auto _ : state)
+    step();
+}
+
 // The PyTorch twin is mlp_step() in tests/gpu/torch_bench.py: the same model (dropout 0.1 in
 // training mode), CrossEntropyLoss, Adam(lr=1e-3), a synchronisation after every step.
 void BM_CudaMLPResNetStep(benchmark::State& state) {
@@ -141,23 +168,7 @@ void BM_CudaMLPResNetStep(benchmark::State& state) {
   nn::MLPResNet model(784, 100, 3, 10);
   model->to(gpu);
   optim::Adam opt(model->parameters(), 1e-3);
-  nn::SoftmaxLoss loss_fn;
-  const Tensor x = rand({batch, 784}, gpu);
-  std::vector<int64_t> labels(static_cast<size_t>(batch));
-  for (auto& l : labels)
-    l = default_generator().next_int(0, 10);
-  const Tensor y = Tensor::from_vector(labels, {batch}).to(gpu);
-  auto step = [&] {
-    opt.zero_grad();
-    const Tensor loss = loss_fn(model(x), y);
-    loss.backward();
-    opt.step();
-    cuda_synchronize();
-  };
-  for (int i = 0; i < 5; ++i)
-    step();  // warm-up: the caching allocator fills, cuBLAS picks its kernels
-  for (auto _ : state)
-    step();
+  run_training_steps(state, *model, opt, rand({batch, 784}, gpu), random_labels(batch, gpu));
   state.counters["steps/s"] =
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
@@ -165,8 +176,8 @@ BENCHMARK(BM_CudaMLPResNetStep)->Arg(128)->Arg(1024)->UseRealTime()->Unit(benchm
 
 // ResNet training throughput on CIFAR-sized inputs (batch 128, 3x32x32): forward, SoftmaxLoss,
 // backward, SGD with momentum, one synchronisation per step. Arg 9 is needle's ResNet9, 18 the
-// CIFAR ResNet-18. The PyTorch twins are resnet_step() in tests/gpu/torch_bench.py (eager, cuDNN,
-// fp32, TF32 off on both sides).
+// CIFAR ResNet-18. The PyTorch twins are resnet_images_per_s() in tests/gpu/torch_bench.py (eager,
+// cuDNN, fp32, TF32 off on both sides).
 void BM_CudaResNetStep(benchmark::State& state) {
   if (skip_without_gpu(state)) return;
   const int64_t depth = state.range(0), batch = 128;
@@ -177,23 +188,7 @@ void BM_CudaResNetStep(benchmark::State& state) {
                                           : std::shared_ptr<nn::Module>(nn::ResNet9(3, 10).ptr());
   model->to(gpu);
   optim::SGD opt(model->parameters(), 0.5, 0.9);
-  nn::SoftmaxLoss loss_fn;
-  const Tensor x = randn({batch, 3, 32, 32}, gpu);
-  std::vector<int64_t> labels(static_cast<size_t>(batch));
-  for (auto& l : labels)
-    l = default_generator().next_int(0, 10);
-  const Tensor y = Tensor::from_vector(labels, {batch}).to(gpu);
-  auto step = [&] {
-    opt.zero_grad();
-    const Tensor loss = loss_fn((*model)(x), y);
-    loss.backward();
-    opt.step();
-    cuda_synchronize();
-  };
-  for (int i = 0; i < 5; ++i)
-    step();  // warm-up: cuDNN algorithms chosen and cached, allocator filled
-  for (auto _ : state)
-    step();
+  run_training_steps(state, *model, opt, randn({batch, 3, 32, 32}, gpu), random_labels(batch, gpu));
   state.counters["img/s"] = benchmark::Counter(static_cast<double>(state.iterations() * batch),
                                                benchmark::Counter::kIsRate);
 }

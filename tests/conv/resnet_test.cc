@@ -111,15 +111,12 @@ TEST(BasicBlock, GradientMatchesCentralDifferences) {
                           "BasicBlock identity");
 }
 
-TEST(ResNet18, OverfitsOneSmallBatch) {
-  manual_seed(2);
-  nn::ResNet18 model;
-  Tensor x(NDArray::randn({4, 3, 16, 16}));
-  Tensor y(NDArray::from_vector<int64_t>({0, 3, 5, 9}, {4}));
+// Trains `model` on one fixed batch for `steps` steps and expects the loss to halve.
+void expect_overfits(nn::Module& model, optim::Optimizer& opt, const Tensor& x, const Tensor& y,
+                     int steps) {
   nn::SoftmaxLoss loss_fn;
-  optim::SGD opt(model->parameters(), 0.05, 0.9);
   double first = 0.0, last = 0.0;
-  for (int step = 0; step < 8; ++step) {
+  for (int step = 0; step < steps; ++step) {
     opt.zero_grad();
     Tensor loss = loss_fn(model(x), y);
     loss.backward();
@@ -127,26 +124,23 @@ TEST(ResNet18, OverfitsOneSmallBatch) {
     if (step == 0) first = loss.item<double>();
     last = loss.item<double>();
   }
-  EXPECT_LT(last, 0.5 * first) << "first " << first << " last " << last;
+  EXPECT_LT(last, 0.5 * first) << model.type_name() << ": first " << first << " last " << last;
+}
+
+TEST(ResNet18, OverfitsOneSmallBatch) {
+  manual_seed(2);
+  nn::ResNet18 model;
+  optim::SGD opt(model->parameters(), 0.05, 0.9);
+  expect_overfits(*model, opt, Tensor(NDArray::randn({4, 3, 16, 16})),
+                  Tensor(NDArray::from_vector<int64_t>({0, 3, 5, 9}, {4})), 8);
 }
 
 TEST(ResNet9, OverfitsOneSmallBatch) {
   manual_seed(1);
   nn::ResNet9 model;
-  Tensor x(NDArray::randn({8, 3, 32, 32}));
-  Tensor y(NDArray::from_vector<int64_t>({0, 1, 2, 3, 4, 5, 6, 7}, {8}));
-  nn::SoftmaxLoss loss_fn;
   optim::Adam opt(model->parameters(), 1e-2);
-  double first = 0.0, last = 0.0;
-  for (int step = 0; step < 12; ++step) {
-    opt.zero_grad();
-    Tensor loss = loss_fn(model(x), y);
-    loss.backward();
-    opt.step();
-    if (step == 0) first = loss.item<double>();
-    last = loss.item<double>();
-  }
-  EXPECT_LT(last, 0.5 * first) << "first " << first << " last " << last;
+  expect_overfits(*model, opt, Tensor(NDArray::randn({8, 3, 32, 32})),
+                  Tensor(NDArray::from_vector<int64_t>({0, 1, 2, 3, 4, 5, 6, 7}, {8})), 12);
 }
 
 }  // namespace

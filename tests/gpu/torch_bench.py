@@ -53,13 +53,9 @@ def mlp_resnet(dim=784, hidden=100, num_blocks=3, num_classes=10, drop_prob=0.1)
                          nn.Linear(hidden, num_classes))
 
 
-def mlp_step_ms(dev, batch, repeats=200, warmup=10):
-    torch.manual_seed(0)
-    model = mlp_resnet().to(dev).train()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+def seconds_per_step(model, opt, x, y, repeats, warmup):
+    """Mean wall time of a training step (zero_grad, cross-entropy, backward, step, sync)."""
     loss_fn = nn.CrossEntropyLoss()
-    x = torch.rand(batch, 784, device=dev)
-    y = torch.randint(0, 10, (batch,), device=dev)
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -73,7 +69,16 @@ def mlp_step_ms(dev, batch, repeats=200, warmup=10):
     start = time.perf_counter()
     for _ in range(repeats):
         step()
-    return (time.perf_counter() - start) / repeats * 1e3
+    return (time.perf_counter() - start) / repeats
+
+
+def mlp_step_ms(dev, batch, repeats=200, warmup=10):
+    torch.manual_seed(0)
+    model = mlp_resnet().to(dev).train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.rand(batch, 784, device=dev)
+    y = torch.randint(0, 10, (batch,), device=dev)
+    return seconds_per_step(model, opt, x, y, repeats, warmup) * 1e3
 
 
 class ConvBN(nn.Sequential):
@@ -130,23 +135,9 @@ def resnet_images_per_s(dev, model, batch=128, repeats=50, warmup=5):
     torch.manual_seed(0)
     model = model.to(dev).train()
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    loss_fn = nn.CrossEntropyLoss()
     x = torch.randn(batch, 3, 32, 32, device=dev)
     y = torch.randint(0, 10, (batch,), device=dev)
-
-    def step():
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        torch.cuda.synchronize()
-
-    for _ in range(warmup):
-        step()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        step()
-    return batch * repeats / (time.perf_counter() - start)
+    return batch / seconds_per_step(model, opt, x, y, repeats, warmup)
 
 
 def main():

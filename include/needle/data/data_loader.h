@@ -11,9 +11,10 @@
 // the same batches whatever num_workers is and however the threads are scheduled.
 //
 // Devices: batches are collated on the host and moved with .to(device) on the caller's thread.
-// Extension point for CUDA: when the CUDA backend offers pinned host allocations and an async
-// host-to-device copy, collate into pinned memory when `pin_memory` is set and issue the copy
-// on a side stream (see Epoch::to_batch in src/data/data_loader.cc).
+// For a CUDA target that copy does not wait for the GPU: the CUDA backend stages it through a
+// ring of pinned (page-locked) buffers and queues the DMA on the device's stream, so it overlaps
+// the host's next work. Collating straight into pinned memory (saving the staging memcpy) and a
+// separate copy stream are not done yet (Epoch::to_batch in src/data/data_loader.cc).
 #pragma once
 
 #include <cstddef>
@@ -45,7 +46,8 @@ struct DataLoaderOptions {
   // building it makes the loader repeatable too.
   std::optional<uint64_t> seed = std::nullopt;
   Device device = cpu();
-  // For CUDA targets: collate into page-locked host memory (not yet available; see above).
+  // For CUDA targets: collate into page-locked host memory. Accepted for PyTorch parity but
+  // not acted on yet: the backend's pinned staging ring makes the copies asynchronous (above).
   bool pin_memory = true;
 };
 

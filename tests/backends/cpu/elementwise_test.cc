@@ -246,6 +246,17 @@ TEST(Elementwise, LargeTransposedAndBroadcastUseParallelPaths) {
   cpu_backend().unary(UnaryOp::Exp, view(big, {100000}), view(big_out, {100000}));
   for (size_t i = 0; i < big.size(); i += 997)
     EXPECT_FLOAT_EQ(big_out[i], std::exp(big[i]));
+  // Non-square, ragged tiles (neither side a multiple of the 4x4 register transpose), float32
+  // and int32 (both take the 4-byte transpose path).
+  const int64_t r = 150, c2 = 301;
+  std::vector<float> p = iota_vec<float>(r * c2, 1, 0.25f), q = iota_vec<float>(r * c2, 2, 2.0f);
+  std::vector<float> pq(r * c2);
+  expect_binary<float>(BinaryOp::Sub, view(p, {r, c2}), view(q, {r, c2}, {1, r}),
+                       view(pq, {r, c2}));
+  std::vector<int32_t> pi = iota_vec<int32_t>(r * c2, 5), qi = iota_vec<int32_t>(r * c2, 7);
+  std::vector<int32_t> pqi(r * c2);
+  expect_binary<int32_t>(BinaryOp::Add, view(pi, {r, c2}), view(qi, {r, c2}, {1, r}),
+                         view(pqi, {r, c2}));
   // Batched transposes: (4, n, n/4)-ish with the last two axes swapped.
   std::vector<double> c = iota_vec<double>(4 * 64 * 96), d(4 * 64 * 96, 1), e(4 * 64 * 96);
   expect_binary<double>(BinaryOp::Sub, view(c, {4, 96, 64}, {64 * 96, 1, 96}), view(d, {4, 96, 64}),

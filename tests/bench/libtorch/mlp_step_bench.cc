@@ -5,6 +5,10 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <string>
+
+#include "all_cores.h"
+
 namespace {
 
 // LibTorch cannot nest Sequentials, so the block and the model are written out; the layers and
@@ -68,4 +72,11 @@ BENCHMARK(BM_LibTorchMLPResNetForwardNoGrad)->Unit(benchmark::kMillisecond)->Min
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::AddCustomContext("torch_threads", std::to_string(needle_twins::use_all_cores()));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -6,6 +6,10 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <string>
+
+#include "all_cores.h"
+
 namespace {
 
 constexpr int kChainOps = 100;
@@ -69,4 +73,11 @@ BENCHMARK(BM_TorchChainNoGrad)->Arg(1)->Arg(1000);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::AddCustomContext("torch_threads", std::to_string(needle_twins::use_all_cores()));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -5,6 +5,10 @@
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
+#include <string>
+
+#include "all_cores.h"
+
 namespace {
 
 // ConvBN(a, b, k, s) = Conv2d(a, b, k, stride s, padding k / 2, bias) + BatchNorm2d + ReLU.
@@ -71,4 +75,11 @@ BENCHMARK(BM_LibTorchResNet9ForwardNoGrad)->Arg(128)->Unit(benchmark::kMilliseco
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  benchmark::AddCustomContext("torch_threads", std::to_string(needle_twins::use_all_cores()));
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -8,12 +8,15 @@
 //
 //   libtorch_train_mlp [--epochs N] [--threads T] [--data DIR] [--seed S]
 //
-// --threads 0 (the default) keeps LibTorch's own intra-op thread count (one per core). The
+// --threads 0 (the default) uses one intra-op thread per hardware thread, as needle does
+// (all_cores.h says why LibTorch's own default is not used). The
 // flip is applied to the whole batch on the training thread (torch::where over a flipped copy);
 // train_mlp does it per example in its loader's worker threads.
 // Built by tests/bench/libtorch/CMakeLists.txt (see that file for the commands).
 #include <torch/torch.h>
 #include <zlib.h>
+
+#include "all_cores.h"
 
 #include <chrono>
 #include <cmath>
@@ -212,7 +215,11 @@ Options parse(int argc, char** argv) {
 
 int run(const Options& opt) {
   torch::manual_seed(opt.seed);
-  if (opt.threads > 0) torch::set_num_threads(opt.threads);
+  if (opt.threads > 0) {
+    torch::set_num_threads(opt.threads);
+  } else {
+    needle_twins::use_all_cores();
+  }
   const auto load_start = std::chrono::steady_clock::now();
   const Split train_set = load_split(opt.data_dir, "train");
   const Split test_set = load_split(opt.data_dir, "t10k");
