@@ -45,6 +45,15 @@ class CpuBackend : public Backend {
 
   void matmul(const StridedView& a, const StridedView& b, const StridedView& out) override;
 
+  // One pass for the statistics, one for the output; parallel over channels (batch_norm.cc).
+  bool batch_norm_forward(const StridedView& x, const StridedView& weight, const StridedView& bias,
+                          double eps, const StridedView& y, const StridedView& mean,
+                          const StridedView& var) override;
+  bool batch_norm_backward(const StridedView& grad_out, const StridedView& x,
+                           const StridedView& mean, const StridedView& invstd,
+                           const StridedView& weight, const StridedView& grad_input,
+                           const StridedView& grad_weight, const StridedView& grad_bias) override;
+
   // im2col + OpenBLAS GEMM, parallel over the batch (conv2d.cc).
   void conv2d_forward(const StridedView& input, const StridedView& weight, const StridedView& bias,
                       const StridedView& out, const Conv2dParams& params) override;

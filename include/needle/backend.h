@@ -217,6 +217,27 @@ class Backend {
   virtual void conv2d_backward_weight(const StridedView& input, const StridedView& grad_out,
                                       const StridedView& grad_weight, const Conv2dParams& params);
 
+  // --- fused batch normalization (optional) --------------------------------------------------
+  // x is a compact (N, C, ...) array; statistics are per channel (axis 1) over every other axis,
+  // n = numel / C values each; weight, bias, mean, var, invstd, dweight and dbias are compact (C)
+  // arrays of x's dtype. A backend that does not fuse these returns false, and the caller
+  // (src/autograd/ops/batch_norm.cc) composes them from the primitives above instead.
+  // Forward: mean, biased var, and y = (x - mean) / sqrt(var + eps) * weight + bias.
+  virtual bool batch_norm_forward(const StridedView& x, const StridedView& weight,
+                                  const StridedView& bias, double eps, const StridedView& y,
+                                  const StridedView& mean, const StridedView& var) {
+    return false;
+  }
+  // Backward, given invstd = 1 / sqrt(var + eps) and xhat = (x - mean) * invstd: dbias = sum(g),
+  // dweight = sum(g * xhat), dx = weight * invstd * (g - dbias / n - xhat * dweight / n). dx may
+  // be absent (data == nullptr) when x needs no gradient.
+  virtual bool batch_norm_backward(const StridedView& grad_out, const StridedView& x,
+                                   const StridedView& mean, const StridedView& invstd,
+                                   const StridedView& weight, const StridedView& grad_input,
+                                   const StridedView& grad_weight, const StridedView& grad_bias) {
+    return false;
+  }
+
   // --- fused optimizer updates (optim/) ------------------------------------------------------
   // In-place parameter updates: `param`, `momentum_buf`, `exp_avg` and `exp_avg_sq` are written,
   // `grad` is only read; all views share param's shape and dtype. The defaults

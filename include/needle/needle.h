@@ -13,6 +13,7 @@
 #include "needle/shape.h"
 // autograd
 #include "needle/autograd.h"
+#include "needle/batch_norm.h"
 #include "needle/conv.h"
 #include "needle/factories.h"
 #include "needle/function.h"

@@ -2,6 +2,8 @@
 // computation is shared with BatchNorm2d through detail::batch_norm (batch_norm_functional.h).
 #include "needle/nn/batch_norm.h"
 
+#include "needle/batch_norm.h"
+
 #include <fmt/format.h>
 
 #include "needle/autograd.h"
@@ -23,23 +25,18 @@ Tensor batch_norm(const Tensor& x, const BatchNormState& s, bool training, doubl
     Tensor inv_std(pow(s.running_var.data() + eps, -0.5));
     return (x - as_param(s.running_mean)) * as_param(inv_std * s.weight) + as_param(s.bias);
   }
-  Axes axes{0};
-  for (int64_t a = 2; a < x.ndim(); ++a)
-    axes.push_back(a);
   const int64_t n = x.numel() / channels;
   NEEDLE_CHECK_AS(ShapeError, n > 1,
                   "{}: training needs more than one value per channel, got input {}", who,
                   shape_str(x.shape()));
-  Tensor mu = mean(x, axes);
-  Tensor centered = x - as_param(mu);
-  Tensor var = mean(centered * centered, axes);  // biased, for normalizing
-  Tensor y = centered * as_param(pow(var + eps, -0.5) * s.weight) + as_param(s.bias);
+  BatchNormStats stats;
+  Tensor y = needle::batch_norm(x, s.weight, s.bias, eps, &stats);
   {
     NDArray rm = s.running_mean.data();
     NDArray rv = s.running_var.data();
     const double unbias = static_cast<double>(n) / static_cast<double>(n - 1);
-    rm.copy_(rm * (1.0 - momentum) + mu.data() * momentum);
-    rv.copy_(rv * (1.0 - momentum) + var.data() * (momentum * unbias));
+    rm.copy_(rm * (1.0 - momentum) + stats.mean * momentum);
+    rv.copy_(rv * (1.0 - momentum) + stats.var * (momentum * unbias));
     NDArray count = s.num_batches_tracked.data();
     count.copy_(count + 1.0);
   }

@@ -1,6 +1,8 @@
 // BatchNorm1d (training, running statistics, evaluation) and LayerNorm1d against PyTorch.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "needle/needle.h"
 #include "nn/nn_test_util.h"
 #include "nn/reference/reference_values.h"
@@ -63,6 +65,40 @@ TEST(BatchNorm1d, KeysAndErrors) {
   EXPECT_THROW(bn(ndl::zeros({1, 4})), ndl::ShapeError);  // one sample: no batch variance
   bn->eval();
   EXPECT_EQ(bn(ndl::zeros({1, 4})).shape(), (ndl::Shape{1, 4}));
+}
+
+// The functional op behind BatchNorm1d/2d: its batch statistics, the fused backward against
+// the composed one (a gradient taken with create_graph runs the composed Tensor-op formula),
+// and its errors.
+TEST(BatchNormOp, StatsFusedMatchesComposedAndErrors) {
+  ndl::manual_seed(21);
+  ndl::Tensor x(ndl::NDArray::randn({6, 3, 2, 5}, 1.0, 2.0, ndl::DType::Float64), true);
+  ndl::Tensor w(ndl::NDArray::rand({3}, 0.5, 1.5, ndl::DType::Float64), true);
+  ndl::Tensor b(ndl::NDArray::rand({3}, -1, 1, ndl::DType::Float64), true);
+  ndl::BatchNormStats stats;
+  ndl::Tensor y = ndl::batch_norm(x, w, b, 1e-5, &stats);
+  const ndl::Axes axes{0, 2, 3};
+  const std::vector<double> mean = ndl::mean(x.data(), axes).to_vector<double>();
+  const ndl::NDArray centered = x.data() - ndl::mean(x.data(), axes, true);
+  const std::vector<double> var = ndl::mean(centered * centered, axes).to_vector<double>();
+  for (size_t c = 0; c < 3; ++c) {
+    EXPECT_NEAR(stats.mean.to_vector<double>()[c], mean[c], 1e-12);
+    EXPECT_NEAR(stats.var.to_vector<double>()[c], var[c], 1e-12);
+  }
+  ndl::Tensor g(ndl::NDArray::randn(y.shape(), 0.0, 1.0, ndl::DType::Float64));
+  const std::vector<ndl::Tensor> fused = ndl::grad({y}, {x, w, b}, {g}, false);
+  const std::vector<ndl::Tensor> composed = ndl::grad({y}, {x, w, b}, {g}, true);
+  for (size_t i = 0; i < 3; ++i) {
+    const std::vector<double> a = fused[i].to_vector<double>(), e = composed[i].to_vector<double>();
+    ASSERT_EQ(a.size(), e.size());
+    for (size_t j = 0; j < a.size(); ++j)
+      EXPECT_NEAR(a[j], e[j], 1e-10) << "input " << i << " element " << j;
+  }
+  EXPECT_THROW(ndl::batch_norm(x, ndl::ones({4}, ndl::cpu(), ndl::DType::Float64), b),
+               ndl::ShapeError);
+  EXPECT_THROW(ndl::batch_norm(ndl::Tensor(ndl::NDArray::zeros({1, 3}, ndl::DType::Float64)), w, b),
+               ndl::ShapeError);
+  EXPECT_THROW(ndl::batch_norm(ndl::Tensor(ndl::NDArray::zeros({4, 3})), w, b), ndl::DTypeError);
 }
 
 TEST(LayerNorm1d, ForwardBackwardMatchesPyTorch) {

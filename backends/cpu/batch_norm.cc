@@ -1,0 +1,232 @@
+// Fused batch normalization on the CPU (Backend::batch_norm_forward / _backward): a pass or two
+// gathers the per-channel sums and one pass writes the result, where the composed version makes
+// about ten passes over the activations and as many temporary arrays. An (N, C, ...) array is
+// walked as N x C planes of S = numel / (N C) contiguous values. Sums accumulate in double, so
+// float32 statistics of large batches stay exact to float precision.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+#include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/strided_loop.h"
+
+namespace needle::cpu_backend {
+namespace {
+
+struct Planes {
+  int64_t n = 0, c = 0, s = 0;  // batch, channels, values per channel per image
+  int64_t count() const { return n * s; }
+  int64_t at(int64_t image, int64_t channel) const { return (image * c + channel) * s; }
+};
+
+Planes planes_of(const StridedView& x, const char* op) {
+  NEEDLE_CHECK_AS(ShapeError, x.ndim() >= 2 && x.is_contiguous(),
+                  "{}: expected a compact (N, C, ...) array, got shape {}", op, shape_str(x.shape));
+  Planes p;
+  p.n = x.shape[0];
+  p.c = x.shape[1];
+  p.s = 1;
+  for (size_t d = 2; d < x.shape.size(); ++d)
+    p.s *= x.shape[d];
+  return p;
+}
+
+void check_channel_vector(const char* op, const char* what, const StridedView& v, const Planes& p,
+                          DType dtype) {
+  if (v.data == nullptr) return;
+  NEEDLE_CHECK_AS(ShapeError, v.shape == Shape{p.c} && v.is_contiguous(),
+                  "{}: {} must be a compact ({}) array, got {}", op, what, p.c, shape_str(v.shape));
+  NEEDLE_CHECK_AS(DTypeError, v.dtype == dtype, "{}: {} has dtype {}, x {}", op, what,
+                  dtype_name(v.dtype), dtype_name(dtype));
+}
+
+// Per-channel sums over every image: row_sums(image, acc) adds the K sums of each of the
+// image's C planes into acc[j * C + c]; the result is their total over all images. The images are
+// split over the OpenMP pool, each thread adding into its own K * C doubles, which are added up at
+// the end; the positions of one (image, channel) plane are contiguous and summed as one SIMD
+// reduction, so neither a long plane (8x8 maps) nor many short ones (1x1 maps, BatchNorm1d) makes a
+// serial dependency chain.
+template <int K, typename Row>
+std::vector<double> channel_sums(const Planes& p, Row&& row_sums) {
+  const size_t size = static_cast<size_t>(K * p.c);
+  const bool parallel = p.n * p.c * p.s >= kParallelThreshold && p.n > 1 && max_threads() > 1;
+  const int threads = parallel ? static_cast<int>(std::min<int64_t>(max_threads(), p.n)) : 1;
+  std::vector<double> partial(size * static_cast<size_t>(threads), 0.0);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    double* acc = partial.data() + size * static_cast<size_t>(t);
+    for (int64_t i = p.n * t / nt; i < p.n * (t + 1) / nt; ++i)
+      row_sums(i, acc);
+  }
+  std::vector<double> sums(partial.begin(), partial.begin() + static_cast<ptrdiff_t>(size));
+  for (int t = 1; t < threads; ++t) {
+    for (size_t j = 0; j < size; ++j)
+      sums[j] += partial[size * static_cast<size_t>(t) + j];
+  }
+  return sums;
+}
+
+// out[plane] = a[c] * first[plane] + b[c] * second[plane] + d[c] over every (image, channel)
+// plane (second may be null), parallel over images.
+template <typename T>
+void channel_affine(const Planes& p, const T* first, const T* second, const std::vector<T>& a,
+                    const std::vector<T>& b, const std::vector<T>& d, T* out) {
+  const bool parallel = p.n * p.c * p.s >= kParallelThreshold && max_threads() > 1;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t i = 0; i < p.n; ++i) {
+    for (int64_t ch = 0; ch < p.c; ++ch) {
+      const int64_t at = p.at(i, ch);
+      const T ac = a[static_cast<size_t>(ch)], bc = b[static_cast<size_t>(ch)],
+              dc = d[static_cast<size_t>(ch)];
+      if (second == nullptr) {
+        for (int64_t k = 0; k < p.s; ++k)
+          out[at + k] = first[at + k] * ac + dc;
+      } else {
+        for (int64_t k = 0; k < p.s; ++k)
+          out[at + k] = first[at + k] * ac + second[at + k] * bc + dc;
+      }
+    }
+  }
+}
+
+template <typename T>
+void forward_typed(const StridedView& xv, const StridedView& wv, const StridedView& bv, double eps,
+                   const StridedView& yv, const StridedView& mv, const StridedView& vv,
+                   const Planes& p) {
+  const T* x = xv.ptr<T>();
+  const T* w = wv.data != nullptr ? wv.ptr<T>() : nullptr;
+  const T* b = bv.data != nullptr ? bv.ptr<T>() : nullptr;
+  const double count = static_cast<double>(p.count());
+  const std::vector<double> sums = channel_sums<1>(p, [&](int64_t i, double* acc) {
+    for (int64_t ch = 0; ch < p.c; ++ch) {
+      const T* row = x + p.at(i, ch);
+      double s = 0.0;
+#pragma omp simd reduction(+ : s)
+      for (int64_t k = 0; k < p.s; ++k)
+        s += static_cast<double>(row[k]);
+      acc[ch] += s;
+    }
+  });
+  std::vector<double> mean(static_cast<size_t>(p.c));
+  for (int64_t ch = 0; ch < p.c; ++ch)
+    mean[static_cast<size_t>(ch)] = sums[static_cast<size_t>(ch)] / count;
+  // A second pass over centred values: no cancellation when |mean| >> std.
+  const std::vector<double> sq = channel_sums<1>(p, [&](int64_t i, double* acc) {
+    for (int64_t ch = 0; ch < p.c; ++ch) {
+      const T* row = x + p.at(i, ch);
+      const double m = mean[static_cast<size_t>(ch)];
+      double s = 0.0;
+#pragma omp simd reduction(+ : s)
+      for (int64_t k = 0; k < p.s; ++k) {
+        const double dlt = static_cast<double>(row[k]) - m;
+        s += dlt * dlt;
+      }
+      acc[ch] += s;
+    }
+  });
+  std::vector<T> scale(static_cast<size_t>(p.c)), none(static_cast<size_t>(p.c), T(0)),
+      shift(static_cast<size_t>(p.c));
+  for (int64_t ch = 0; ch < p.c; ++ch) {
+    const size_t c = static_cast<size_t>(ch);
+    const double var = sq[c] / count;
+    mv.ptr<T>()[ch] = static_cast<T>(mean[c]);
+    vv.ptr<T>()[ch] = static_cast<T>(var);
+    const double sc = (w != nullptr ? static_cast<double>(w[ch]) : 1.0) / std::sqrt(var + eps);
+    scale[c] = static_cast<T>(sc);
+    shift[c] = static_cast<T>((b != nullptr ? static_cast<double>(b[ch]) : 0.0) - mean[c] * sc);
+  }
+  channel_affine<T>(p, x, nullptr, scale, none, shift, yv.ptr<T>());
+}
+
+template <typename T>
+void backward_typed(const StridedView& gv, const StridedView& xv, const StridedView& mv,
+                    const StridedView& iv, const StridedView& wv, const StridedView& dxv,
+                    const StridedView& dwv, const StridedView& dbv, const Planes& p) {
+  const T* g = gv.ptr<T>();
+  const T* x = xv.ptr<T>();
+  const T* mean = mv.ptr<T>();
+  const T* invstd = iv.ptr<T>();
+  const T* w = wv.data != nullptr ? wv.ptr<T>() : nullptr;
+  // sums[c] = sum(g), sums[C + c] = sum(g * (x - mean)).
+  const std::vector<double> sums = channel_sums<2>(p, [&](int64_t i, double* acc) {
+    for (int64_t ch = 0; ch < p.c; ++ch) {
+      const T* gr = g + p.at(i, ch);
+      const T* xr = x + p.at(i, ch);
+      const double m = mean[ch];
+      double sg = 0.0, sgx = 0.0;
+#pragma omp simd reduction(+ : sg, sgx)
+      for (int64_t k = 0; k < p.s; ++k) {
+        sg += static_cast<double>(gr[k]);
+        sgx += static_cast<double>(gr[k]) * (static_cast<double>(xr[k]) - m);
+      }
+      acc[ch] += sg;
+      acc[p.c + ch] += sgx;
+    }
+  });
+  const double count = static_cast<double>(p.count());
+  std::vector<T> a(static_cast<size_t>(p.c)), c(static_cast<size_t>(p.c)),
+      d(static_cast<size_t>(p.c));
+  for (int64_t ch = 0; ch < p.c; ++ch) {
+    const size_t at = static_cast<size_t>(ch);
+    const double sum_g = sums[at], sum_gx = sums[static_cast<size_t>(p.c) + at];
+    const double m = mean[ch], is = invstd[ch];
+    dbv.ptr<T>()[ch] = static_cast<T>(sum_g);
+    dwv.ptr<T>()[ch] = static_cast<T>(sum_gx * is);
+    // dx = w is (g - sum_g / n - (x - m) is^2 sum_gx / n) = a g + c x + d per channel.
+    const double scale = (w != nullptr ? static_cast<double>(w[ch]) : 1.0) * is;
+    const double k_x = sum_gx * is * is / count;
+    a[at] = static_cast<T>(scale);
+    c[at] = static_cast<T>(-scale * k_x);
+    d[at] = static_cast<T>(scale * (m * k_x - sum_g / count));
+  }
+  if (dxv.data != nullptr) channel_affine<T>(p, g, x, a, c, d, dxv.ptr<T>());
+}
+
+}  // namespace
+
+bool CpuBackend::batch_norm_forward(const StridedView& x, const StridedView& weight,
+                                    const StridedView& bias, double eps, const StridedView& y,
+                                    const StridedView& mean, const StridedView& var) {
+  const char* op = "batch_norm";
+  const Planes p = planes_of(x, op);
+  NEEDLE_CHECK_AS(ShapeError, y.shape == x.shape && y.is_contiguous(),
+                  "{}: output must be compact {}", op, shape_str(x.shape));
+  for (auto [v, what] :
+       {std::pair{&weight, "weight"}, {&bias, "bias"}, {&mean, "mean"}, {&var, "var"}})
+    check_channel_vector(op, what, *v, p, x.dtype);
+  dispatch_floating(x.dtype, op, [&](auto tag) {
+    forward_typed<typename decltype(tag)::type>(x, weight, bias, eps, y, mean, var, p);
+  });
+  return true;
+}
+
+bool CpuBackend::batch_norm_backward(const StridedView& grad_out, const StridedView& x,
+                                     const StridedView& mean, const StridedView& invstd,
+                                     const StridedView& weight, const StridedView& grad_input,
+                                     const StridedView& grad_weight, const StridedView& grad_bias) {
+  const char* op = "batch_norm_backward";
+  const Planes p = planes_of(x, op);
+  NEEDLE_CHECK_AS(ShapeError, grad_out.shape == x.shape && grad_out.is_contiguous(),
+                  "{}: grad_out must be compact {}", op, shape_str(x.shape));
+  if (grad_input.data != nullptr) {
+    NEEDLE_CHECK_AS(ShapeError, grad_input.shape == x.shape && grad_input.is_contiguous(),
+                    "{}: grad_input must be compact {}", op, shape_str(x.shape));
+  }
+  for (auto [v, what] : {std::pair{&mean, "mean"},
+                         {&invstd, "invstd"},
+                         {&weight, "weight"},
+                         {&grad_weight, "grad_weight"},
+                         {&grad_bias, "grad_bias"}})
+    check_channel_vector(op, what, *v, p, x.dtype);
+  dispatch_floating(x.dtype, op, [&](auto tag) {
+    backward_typed<typename decltype(tag)::type>(grad_out, x, mean, invstd, weight, grad_input,
+                                                 grad_weight, grad_bias, p);
+  });
+  return true;
+}
+
+}  // namespace needle::cpu_backend
