@@ -12,6 +12,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "needle/needle.h"
 
@@ -125,6 +126,24 @@ inline void fit(ndl::nn::Module& model, ndl::nn::SoftmaxLoss& loss_fn,
   if (epochs == 0) {
     report_evaluation(summary, json,
                       run_epoch(model, loss_fn, test_loader, nullptr, nullptr, "evaluate", input));
+  }
+}
+
+// Parses the command line, then runs `body`: a usage error exits with CLI11's message and
+// code, any other failure (a missing or corrupt file, no GPU) prints one line
+// "<program>: error: ..." and exits with 1.
+template <typename Body>
+int parse_and_run(CLI::App& app, int argc, char** argv, const char* program, Body&& body) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "{}: error: {}\n", program, e.what());
+    return 1;
   }
 }
 

@@ -20,7 +20,6 @@
 #include <string>
 
 #include <fmt/format.h>
-#include <CLI/CLI.hpp>
 
 #include "examples/classification.h"
 #include "needle/needle.h"
@@ -159,15 +158,5 @@ int main(int argc, char** argv) {
   app.add_flag("--json", opt.json, "also print one JSON object per epoch on stdout");
   app.add_option("--save", opt.save_path, "write a safetensors checkpoint after training");
   app.add_option("--load", opt.load_path, "start from a safetensors checkpoint");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  }
-  try {
-    return run(opt);
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "train_resnet: error: {}\n", e.what());
-    return 1;
-  }
+  return examples::parse_and_run(app, argc, argv, "train_resnet", [&] { return run(opt); });
 }

@@ -20,3 +20,15 @@ inline int use_all_cores() {
 }
 
 }  // namespace needle_twins
+
+// BENCHMARK_MAIN() for the twins: LibTorch on every core, and the thread count in the report's
+// context. (Needs <benchmark/benchmark.h> and <string> included first.)
+#define NEEDLE_TWIN_BENCHMARK_MAIN()                                                             \
+  int main(int argc, char** argv) {                                                              \
+    benchmark::AddCustomContext("torch_threads", std::to_string(needle_twins::use_all_cores())); \
+    benchmark::Initialize(&argc, argv);                                                          \
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;                            \
+    benchmark::RunSpecifiedBenchmarks();                                                         \
+    benchmark::Shutdown();                                                                       \
+    return 0;                                                                                    \
+  }

@@ -72,11 +72,4 @@ BENCHMARK(BM_LibTorchMLPResNetForwardNoGrad)->Unit(benchmark::kMillisecond)->Min
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  benchmark::AddCustomContext("torch_threads", std::to_string(needle_twins::use_all_cores()));
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+NEEDLE_TWIN_BENCHMARK_MAIN()

@@ -75,11 +75,4 @@ BENCHMARK(BM_LibTorchResNet9ForwardNoGrad)->Arg(128)->Unit(benchmark::kMilliseco
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  benchmark::AddCustomContext("torch_threads", std::to_string(needle_twins::use_all_cores()));
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+NEEDLE_TWIN_BENCHMARK_MAIN()
