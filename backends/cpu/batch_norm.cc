@@ -71,7 +71,7 @@ std::vector<double> channel_sums(const Planes& p, Row&& row_sums) {
 }
 
 // out[plane] = a[c] * first[plane] + b[c] * second[plane] + d[c] over every (image, channel)
-// plane (second may be null), parallel over images.
+// plane, parallel over images; without `second`, b is not read (and may be empty).
 template <typename T>
 void channel_affine(const Planes& p, const T* first, const T* second, const std::vector<T>& a,
                     const std::vector<T>& b, const std::vector<T>& d, T* out) {
@@ -80,12 +80,12 @@ void channel_affine(const Planes& p, const T* first, const T* second, const std:
   for (int64_t i = 0; i < p.n; ++i) {
     for (int64_t ch = 0; ch < p.c; ++ch) {
       const int64_t at = p.at(i, ch);
-      const T ac = a[static_cast<size_t>(ch)], bc = b[static_cast<size_t>(ch)],
-              dc = d[static_cast<size_t>(ch)];
+      const T ac = a[static_cast<size_t>(ch)], dc = d[static_cast<size_t>(ch)];
       if (second == nullptr) {
         for (int64_t k = 0; k < p.s; ++k)
           out[at + k] = first[at + k] * ac + dc;
       } else {
+        const T bc = b[static_cast<size_t>(ch)];
         for (int64_t k = 0; k < p.s; ++k)
           out[at + k] = first[at + k] * ac + second[at + k] * bc + dc;
       }
@@ -128,8 +128,7 @@ void forward_typed(const StridedView& xv, const StridedView& wv, const StridedVi
       acc[ch] += s;
     }
   });
-  std::vector<T> scale(static_cast<size_t>(p.c)), none(static_cast<size_t>(p.c), T(0)),
-      shift(static_cast<size_t>(p.c));
+  std::vector<T> scale(static_cast<size_t>(p.c)), shift(static_cast<size_t>(p.c));
   for (int64_t ch = 0; ch < p.c; ++ch) {
     const size_t c = static_cast<size_t>(ch);
     const double var = sq[c] / count;
@@ -139,7 +138,7 @@ void forward_typed(const StridedView& xv, const StridedView& wv, const StridedVi
     scale[c] = static_cast<T>(sc);
     shift[c] = static_cast<T>((b != nullptr ? static_cast<double>(b[ch]) : 0.0) - mean[c] * sc);
   }
-  channel_affine<T>(p, x, nullptr, scale, none, shift, yv.ptr<T>());
+  channel_affine<T>(p, x, nullptr, scale, {}, shift, yv.ptr<T>());
 }
 
 template <typename T>

@@ -153,7 +153,7 @@ int64_t chunk_images(const Problem& pr, int64_t images, size_t element_size) {
 // megabytes on every convolution.
 template <typename T>
 T* scratch(int slot, size_t n) {
-  thread_local std::vector<T> buffers[2];
+  thread_local std::vector<T> buffers[3];
   std::vector<T>& b = buffers[slot];
   if (b.size() < n) b.resize(n);
   return b.data();
@@ -222,37 +222,21 @@ void forward_typed(const StridedView& input, const StridedView& weight, const St
   for_each_chunk<T>(pr, [&](int64_t n0, int64_t m, int) {
     const int64_t ld = m * pr.hw_out;
     for (int64_t g = 0; g < groups; ++g) {
-      const T* wg = w + g * pr.group_out * pr.k;
-      if (m == 1) {
-        // One image: the GEMM writes the output in place (and a 1x1 convolution reads the
-        // image in place).
-        const T* xg = x + (n0 * pr.in_channels + g * pr.group_in) * pr.hw_in;
-        T* yg = y + (n0 * pr.out_channels + g * pr.group_out) * pr.hw_out;
-        const T* cols = xg;
-        if (!pr.direct) {
-          T* col = scratch<T>(0, static_cast<size_t>(pr.k * pr.hw_out));
-          pr.unfold(xg, col, pr.hw_out);
-          cols = col;
-        }
-        gemm(CblasNoTrans, CblasNoTrans, pr.group_out, pr.hw_out, pr.k, wg, pr.k, cols, pr.hw_out,
-             T(0), yg, pr.hw_out);
-        if (b != nullptr) {
-          for (int64_t o = 0; o < pr.group_out; ++o) {
-            const T bo = b[g * pr.group_out + o];
-            T* row = yg + o * pr.hw_out;
-            for (int64_t i = 0; i < pr.hw_out; ++i)
-              row[i] += bo;
-          }
-        }
-        continue;
+      // A single 1x1 image is its own column matrix, and a single image's product (group_out,
+      // hw_out) is already its NCHW output, so the GEMM writes it in place.
+      const T* cols = x + (n0 * pr.in_channels + g * pr.group_in) * pr.hw_in;
+      if (m > 1 || !pr.direct) {
+        T* col = scratch<T>(0, static_cast<size_t>(pr.k * ld));
+        unfold_chunk(x, pr, g, n0, m, col);
+        cols = col;
       }
-      T* col = scratch<T>(0, static_cast<size_t>(pr.k * ld));
-      T* prod = scratch<T>(1, static_cast<size_t>(pr.group_out * ld));
-      unfold_chunk(x, pr, g, n0, m, col);
-      gemm(CblasNoTrans, CblasNoTrans, pr.group_out, ld, pr.k, wg, pr.k, col, ld, T(0), prod, ld);
-      // Scatter (group_out, m * hw_out) back to NCHW, adding the bias on the way.
+      T* yg = y + (n0 * pr.out_channels + g * pr.group_out) * pr.hw_out;
+      T* prod = m == 1 ? yg : scratch<T>(1, static_cast<size_t>(pr.group_out * ld));
+      gemm(CblasNoTrans, CblasNoTrans, pr.group_out, ld, pr.k, w + g * pr.group_out * pr.k, pr.k,
+           cols, ld, T(0), prod, ld);
+      // Scatter (group_out, m * hw_out) back to NCHW (in place for one image), adding the bias.
       for (int64_t i = 0; i < m; ++i) {
-        T* yi = y + ((n0 + i) * pr.out_channels + g * pr.group_out) * pr.hw_out;
+        T* yi = yg + i * pr.out_channels * pr.hw_out;
         for (int64_t o = 0; o < pr.group_out; ++o) {
           const T bo = b != nullptr ? b[g * pr.group_out + o] : T(0);
           const T* src = prod + o * ld + i * pr.hw_out;
@@ -322,12 +306,15 @@ void backward_weight_typed(const StridedView& input, const StridedView& grad_out
     return;
   }
   // The weight gradient sums over images: one accumulator per thread (thread 0 writes into
-  // the output itself), added up at the end.
+  // the output itself, the others into their kept scratch), added up at the end.
   const int threads = static_cast<int>(std::min<int64_t>(max_threads(), pr.batch));
-  std::vector<std::vector<T>> partial(static_cast<size_t>(std::max(threads - 1, 0)),
-                                      std::vector<T>(wsize, T(0)));
+  std::vector<T*> partial(static_cast<size_t>(std::max(threads, 1)), dw);
   for_each_chunk<T>(pr, [&](int64_t n0, int64_t m, int tid) {
-    T* acc = tid == 0 ? dw : partial[static_cast<size_t>(tid - 1)].data();
+    T*& acc = partial[static_cast<size_t>(tid)];
+    if (tid != 0 && acc == dw) {
+      acc = scratch<T>(2, wsize);
+      std::fill(acc, acc + wsize, T(0));
+    }
     const int64_t ld = m * pr.hw_out;
     for (int64_t g = 0; g < groups; ++g) {
       const T* cols = x + (n0 * pr.in_channels + g * pr.group_in) * pr.hw_in;
@@ -347,9 +334,10 @@ void backward_weight_typed(const StridedView& input, const StridedView& grad_out
            acc + g * pr.group_out * pr.k, pr.k);
     }
   });
-  for (const std::vector<T>& part : partial) {
+  for (size_t t = 1; t < partial.size(); ++t) {
+    if (partial[t] == dw) continue;  // a thread that got no images
     for (size_t i = 0; i < wsize; ++i)
-      dw[i] += part[i];
+      dw[i] += partial[t][i];
   }
   if (pr.pruned) scatter_live_weight(dw, pr, grad_weight.ptr<T>());
 }

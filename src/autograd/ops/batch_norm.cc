@@ -114,11 +114,12 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
   if (!fused) {
     const Axes axes = reduced_axes(x.ndim());
     const Shape cs = channel_shape(channels, x.ndim());
-    const NDArray centered = xc - needle::mean(xc, axes, true);
+    const NDArray mean_keep = needle::mean(xc, axes, true);
+    const NDArray centered = xc - mean_keep;
     const NDArray var_keep = needle::mean(centered * centered, axes, true);
     y = centered * (pow(var_keep + eps, -0.5) * weight.data().reshape(cs)) +
         bias.data().reshape(cs);
-    mean = needle::mean(xc, axes);
+    mean = mean_keep.reshape({channels});
     var = var_keep.reshape({channels});
   }
   if (stats != nullptr) *stats = BatchNormStats{mean, var};
