@@ -1,8 +1,11 @@
 // 2-D convolution on the CPU: per channel group, im2col (im2col.h) of a chunk of images side by
-// side, then one OpenBLAS GEMM for the whole chunk; a single 1x1, stride-1, unpadded image is
-// already a GEMM on the image itself and skips the unfolding. The batch is spread over the
+// side, then one OpenBLAS GEMM for the whole chunk (on small maps one per pixel class, which
+// leaves out the padding); a single 1x1, stride-1, unpadded image is already a GEMM on the image
+// itself and skips the unfolding. The batch is spread over the
 // OpenMP pool; the weight gradient sums over images, so each thread accumulates into its own
-// buffer and the buffers are added at the end.
+// buffer and the buffers are added at the end. In training the forward pass can leave its
+// column matrices in a buffer that the autograd op keeps (Backend::conv2d_columns_size), and the
+// weight gradient then multiplies those instead of unfolding the same input a second time.
 #include <cblas.h>
 
 #include <algorithm>
@@ -31,35 +34,41 @@ inline void gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n, i
               static_cast<blasint>(ldb), beta, c, static_cast<blasint>(ldc));
 }
 
-// Everything the three kernels share, derived once from the views.
+// Everything the three kernels share, derived once from the shapes. The output pixels are split
+// into classes (im2col.h), each unfolded and multiplied on its own with the kernel taps live
+// there: on small maps by pixel class, otherwise one class of every pixel in order, unfolded row
+// by row with the taps live anywhere in the map.
 struct Problem {
   int64_t batch = 0, in_channels = 0, out_channels = 0;
   int64_t group_in = 0, group_out = 0;  // channels per group
   int64_t kernel_h = 0, kernel_w = 0;
-  int64_t k = 0;  // group_in * live taps: the GEMM's inner dimension
   int64_t hw_in = 0, hw_out = 0;
-  bool pruned = false;             // some kernel taps read only padding and are left out (im2col.h)
-  bool direct = false;             // 1x1, stride 1, no padding: the image is its own column matrix
-  ConvGeometry geo;                // for one group of one image
-  std::vector<int32_t> tap_table;  // for small maps (im2col.h); empty otherwise
+  bool direct = false;       // 1x1, stride 1, no padding: the image is its own column matrix
+  bool by_class = false;     // small map: pixel classes with offset tables
+  bool pixel_major = false;  // some class is unfolded from a pixel-major copy (im2col.h)
+  ConvGeometry geo;          // one group of one image; its taps are the whole-map class's
+  std::vector<PixelClass> classes;
+  // One image's column matrices for one group, class after class: class q's (k(q), size) block
+  // starts at column_start[q] * (images side by side); image_columns is their total.
+  std::vector<int64_t> column_start;
+  int64_t image_columns = 0;
+  // The weight restricted to each class's taps, class after class: class q's (out_channels, k(q))
+  // block starts at weight_start[q]. `packed` is false when that is the weight itself (one class
+  // with every tap), which then needs no copy.
+  std::vector<int64_t> weight_start;
+  int64_t packed_weight = 0;
+  bool packed = false;
+  std::vector<std::vector<int32_t>> tap_index;  // per class: its taps as i * kernel_w + j
 
-  template <typename T>
-  void unfold(const T* x, T* col, int64_t ld) const {
-    if (tap_table.empty()) {
-      im2col(x, geo, col, ld);
-    } else {
-      im2col_table(x, geo, tap_table.data(), col, ld);
-    }
-  }
-  template <typename T>
-  void fold(const T* col, T* x, int64_t ld) const {
-    if (tap_table.empty()) {
-      col2im(col, geo, x, ld);
-    } else {
-      col2im_table(col, geo, tap_table.data(), x, ld);
-    }
-  }
+  int64_t k(size_t q) const { return group_in * classes[q].taps(); }  // class q's GEMM depth
+  int64_t size(size_t q) const { return classes[q].size(); }
+  // The whole batch's column matrices, every group: what kept columns hold.
+  int64_t batch_columns() const { return geo.p.groups * batch * image_columns; }
 };
+
+// Maps whose output rows are at most this wide are unfolded by pixel class: there padding is a
+// large share of the (pixel, tap) pairs, and rows are too short for the row-by-row loops.
+constexpr int64_t kClassMaxWidth = 8;
 
 Problem make_problem(const Shape& input, const Shape& weight, const Shape& out,
                      const Conv2dParams& p) {
@@ -77,48 +86,77 @@ Problem make_problem(const Shape& input, const Shape& weight, const Shape& out,
   pr.geo.out_h = out[2];
   pr.geo.out_w = out[3];
   pr.geo.p = p;
-  pr.geo.taps_h = live_taps(weight[2], out[2], input[2], p.stride_h, p.pad_h, p.dilation_h);
-  pr.geo.taps_w = live_taps(weight[3], out[3], input[3], p.stride_w, p.pad_w, p.dilation_w);
-  pr.k = pr.geo.rows();
-  pr.pruned = pr.k != pr.group_in * weight[2] * weight[3];
   pr.hw_in = input[2] * input[3];
   pr.hw_out = out[2] * out[3];
   pr.direct = weight[2] == 1 && weight[3] == 1 && p.stride_h == 1 && p.stride_w == 1 &&
               p.pad_h == 0 && p.pad_w == 0;
-  if (use_tap_table(pr.geo)) pr.tap_table = make_tap_table(pr.geo);
+  pr.by_class = !pr.direct && out[3] <= kClassMaxWidth;
+  if (pr.by_class) {
+    pr.classes = make_pixel_classes(pr.geo, weight[2], weight[3]);
+    pr.pixel_major = any_pixel_major(pr.classes);
+  } else {
+    pr.geo.taps_h = live_taps(weight[2], out[2], input[2], p.stride_h, p.pad_h, p.dilation_h);
+    pr.geo.taps_w = live_taps(weight[3], out[3], input[3], p.stride_w, p.pad_w, p.dilation_w);
+    PixelClass all{pr.geo.taps_h, pr.geo.taps_w, {}, {}};
+    all.pixels.resize(static_cast<size_t>(pr.hw_out));
+    for (size_t q = 0; q < all.pixels.size(); ++q)
+      all.pixels[q] = static_cast<int32_t>(q);
+    pr.classes.push_back(std::move(all));
+  }
+  for (size_t q = 0; q < pr.classes.size(); ++q) {
+    pr.column_start.push_back(pr.image_columns);
+    pr.image_columns += pr.k(q) * pr.size(q);
+    pr.weight_start.push_back(pr.packed_weight);
+    pr.packed_weight += pr.out_channels * pr.k(q);
+    std::vector<int32_t> taps;
+    for (const int64_t i : pr.classes[q].taps_h) {
+      for (const int64_t j : pr.classes[q].taps_w)
+        taps.push_back(static_cast<int32_t>(i * pr.kernel_w + j));
+    }
+    pr.tap_index.push_back(std::move(taps));
+  }
+  pr.packed = pr.classes.size() != 1 || pr.k(0) != pr.group_in * weight[2] * weight[3];
   return pr;
 }
 
-// The weight (out, group_in, kh, kw) restricted to the live taps: (out, k) in im2col's row
-// order. Without pruning that is the weight itself, and no copy is made.
+// The weight (out, group_in, kh, kw) restricted to each class's taps, in the packed layout
+// (Problem::weight_start), rows in im2col's order. Unpacked, that is the weight itself. Packing
+// runs once per call before the batch is split, so it is spread over the pool too.
 template <typename T>
-const T* live_weight(const T* w, const Problem& pr, std::vector<T>& storage) {
-  if (!pr.pruned) return w;
-  storage.resize(static_cast<size_t>(pr.out_channels * pr.k));
-  T* dst = storage.data();
-  for (int64_t o = 0; o < pr.out_channels; ++o) {
+const T* pack_weight(const T* w, const Problem& pr, std::vector<T>& storage) {
+  if (!pr.packed) return w;
+  storage.resize(static_cast<size_t>(pr.packed_weight));
+  const int64_t rows = static_cast<int64_t>(pr.classes.size()) * pr.out_channels;
+  const int64_t kernel = pr.kernel_h * pr.kernel_w;
+#pragma omp parallel for schedule(static) if (pr.packed_weight >= kParallelThreshold)
+  for (int64_t r = 0; r < rows; ++r) {
+    const size_t q = static_cast<size_t>(r / pr.out_channels);
+    const int64_t o = r % pr.out_channels;
+    const std::vector<int32_t>& taps = pr.tap_index[q];
+    T* dst = storage.data() + pr.weight_start[q] + o * pr.k(q);
     for (int64_t c = 0; c < pr.group_in; ++c) {
-      const T* wc = w + (o * pr.group_in + c) * pr.kernel_h * pr.kernel_w;
-      for (const int64_t i : pr.geo.taps_h) {
-        for (const int64_t j : pr.geo.taps_w)
-          *dst++ = wc[i * pr.kernel_w + j];
-      }
+      const T* wc = w + (o * pr.group_in + c) * kernel;
+      for (const int32_t t : taps)
+        *dst++ = wc[t];
     }
   }
   return storage.data();
 }
 
-// The adjoint of live_weight: writes a (out, k) gradient into the full (out, group_in, kh, kw)
-// one, whose dead taps get zero.
+// The adjoint of pack_weight: adds each class's (out, k) gradient into the full (out, group_in,
+// kh, kw) one; taps no class reads get zero.
 template <typename T>
-void scatter_live_weight(const T* live, const Problem& pr, T* w) {
-  std::fill(w, w + pr.out_channels * pr.group_in * pr.kernel_h * pr.kernel_w, T(0));
+void unpack_weight_grad(const T* packed, const Problem& pr, T* w) {
+  const int64_t kernel = pr.kernel_h * pr.kernel_w;
+#pragma omp parallel for schedule(static) if (pr.packed_weight >= kParallelThreshold)
   for (int64_t o = 0; o < pr.out_channels; ++o) {
-    for (int64_t c = 0; c < pr.group_in; ++c) {
-      T* wc = w + (o * pr.group_in + c) * pr.kernel_h * pr.kernel_w;
-      for (const int64_t i : pr.geo.taps_h) {
-        for (const int64_t j : pr.geo.taps_w)
-          wc[i * pr.kernel_w + j] = *live++;
+    T* wo = w + o * pr.group_in * kernel;
+    std::fill(wo, wo + pr.group_in * kernel, T(0));
+    for (size_t q = 0; q < pr.classes.size(); ++q) {
+      const T* src = packed + pr.weight_start[q] + o * pr.k(q);
+      for (int64_t c = 0; c < pr.group_in; ++c) {
+        for (const int32_t t : pr.tap_index[q])
+          wo[c * kernel + t] += *src++;
       }
     }
   }
@@ -136,15 +174,15 @@ void check_views(const char* op, std::initializer_list<const StridedView*> views
 
 // A GEMM per image is a poor GEMM when images are small (a 4x4 feature map gives 16 columns, so
 // the weight is streamed from memory once per image for very little work). Images are therefore
-// unfolded side by side into one column matrix and multiplied together: a chunk of images wide
-// enough for OpenBLAS to run at speed, small enough to stay in cache.
+// unfolded side by side into one column matrix per class and multiplied together: a chunk of
+// images wide enough for OpenBLAS to run at speed, small enough to stay in cache.
 constexpr int64_t kTargetColumns = 2048;
 constexpr int64_t kColumnBudgetBytes = int64_t(4) << 20;
 
 int64_t chunk_images(const Problem& pr, int64_t images, size_t element_size) {
   const int64_t wanted = (kTargetColumns + pr.hw_out - 1) / pr.hw_out;
-  const int64_t bytes_per_image =
-      std::max<int64_t>(1, (pr.k + pr.group_out) * pr.hw_out * static_cast<int64_t>(element_size));
+  const int64_t bytes_per_image = std::max<int64_t>(
+      1, (pr.image_columns + pr.group_out * pr.hw_out) * static_cast<int64_t>(element_size));
   const int64_t affordable = std::max<int64_t>(1, kColumnBudgetBytes / bytes_per_image);
   return std::clamp<int64_t>(std::min(wanted, affordable), 1, std::max<int64_t>(1, images));
 }
@@ -153,7 +191,7 @@ int64_t chunk_images(const Problem& pr, int64_t images, size_t element_size) {
 // megabytes on every convolution.
 template <typename T>
 T* scratch(int slot, size_t n) {
-  thread_local std::vector<T> buffers[3];
+  thread_local std::vector<T> buffers[4];
   std::vector<T>& b = buffers[slot];
   if (b.size() < n) b.resize(n);
   return b.data();
@@ -180,69 +218,139 @@ void for_each_chunk(const Problem& pr, Body&& body) {
   }
 }
 
-// Unfolds group g of images [n0, n0 + m) side by side: col (k, m * hw_out).
+// Column matrices of `span` images from image `first` on, for one group: class q's is (k(q),
+// span * size(q)) at span * column_start[q], image n's columns at (n - first) * size(q). A
+// chunk's scratch spans the chunk; kept columns (see the top of the file) span the batch, so
+// the forward and the weight gradient can walk the batch in different chunks.
 template <typename T>
-void unfold_chunk(const T* x, const Problem& pr, int64_t g, int64_t n0, int64_t m, T* col) {
-  const int64_t ld = m * pr.hw_out;
-  for (int64_t i = 0; i < m; ++i)
-    pr.unfold(x + ((n0 + i) * pr.in_channels + g * pr.group_in) * pr.hw_in, col + i * pr.hw_out,
-              ld);
+struct ColumnBlock {
+  T* base = nullptr;
+  int64_t span = 0, first = 0;
+
+  int64_t ld(const Problem& pr, size_t q) const { return span * pr.size(q); }
+  T* at(const Problem& pr, size_t q, int64_t n) const {
+    return base + span * pr.column_start[q] + (n - first) * pr.size(q);
+  }
+};
+
+template <typename T>
+ColumnBlock<T> kept_block(T* kept, const Problem& pr, int64_t g) {
+  return {kept + g * pr.batch * pr.image_columns, pr.batch, 0};
 }
 
-// Copies group g of an NCHW output-shaped array for images [n0, n0 + m) into a (group_out,
-// m * hw_out) matrix, image by image along the columns (the GEMM's layout).
+// Unfolds group g of images [n0, n0 + m) into `block`, every class.
 template <typename T>
-void gather_out(const T* y, const Problem& pr, int64_t g, int64_t n0, int64_t m, T* mat) {
-  const int64_t ld = m * pr.hw_out;
+void unfold_chunk(const T* x, const Problem& pr, int64_t g, int64_t n0, int64_t m,
+                  const ColumnBlock<T>& block) {
+  const T* xg = x + (n0 * pr.in_channels + g * pr.group_in) * pr.hw_in;
+  const int64_t image_stride = pr.in_channels * pr.hw_in;
+  if (!pr.by_class) {
+    for (int64_t i = 0; i < m; ++i)
+      im2col(xg + i * image_stride, pr.geo, block.at(pr, 0, n0 + i), block.ld(pr, 0));
+    return;
+  }
+  T* xt = nullptr;
+  if (pr.pixel_major) {
+    xt = scratch<T>(3, static_cast<size_t>(m * pr.group_in * pr.hw_in));
+    to_pixel_major(xg, image_stride, m, pr.group_in * pr.hw_in, xt);
+  }
+  for (size_t q = 0; q < pr.classes.size(); ++q) {
+    im2col_class(xg, image_stride, xt, m, pr.geo, pr.classes[q], block.at(pr, q, n0),
+                 block.ld(pr, q));
+  }
+}
+
+// Copies class q's pixels of group g of an NCHW output-shaped array, images [n0, n0 + m), into
+// a (group_out, m * size(q)) matrix, image by image along the columns (the GEMM's layout).
+template <typename T>
+void gather_out(const T* y, const Problem& pr, int64_t g, int64_t n0, int64_t m, size_t q, T* mat) {
+  const int64_t n = pr.size(q), ld = m * n;
+  const int32_t* pixels = pr.classes[q].pixels.data();
   for (int64_t i = 0; i < m; ++i) {
     const T* src = y + ((n0 + i) * pr.out_channels + g * pr.group_out) * pr.hw_out;
-    for (int64_t o = 0; o < pr.group_out; ++o)
-      std::copy(src + o * pr.hw_out, src + (o + 1) * pr.hw_out, mat + o * ld + i * pr.hw_out);
+    for (int64_t o = 0; o < pr.group_out; ++o) {
+      const T* so = src + o * pr.hw_out;
+      T* dst = mat + o * ld + i * n;
+      if (pr.by_class) {
+        for (int64_t p = 0; p < n; ++p)
+          dst[p] = so[pixels[p]];
+      } else {
+        std::copy(so, so + n, dst);
+      }
+    }
   }
+}
+
+// Budget for kept columns per convolution: every ResNet9 layer at batch 128 fits (the largest
+// needs 29 MB, a 32-channel 3x3 layer on Fashion-MNIST's 14x14 maps), while ResNet-18's wide
+// layers (38-300 MB each at batch 128) are unfolded twice rather than held for the whole step.
+constexpr int64_t kKeptColumnsBudgetBytes = int64_t(32) << 20;
+
+// The kept-columns buffer, checked against the problem; null when none is passed.
+template <typename T>
+T* kept_columns(const StridedView& columns, const StridedView& input, const Problem& pr,
+                const char* op) {
+  if (columns.data == nullptr) return nullptr;
+  NEEDLE_CHECK_AS(ShapeError, columns.is_contiguous() && columns.numel() == pr.batch_columns(),
+                  "{}: the kept columns must be a compact array of {} elements, got {}", op,
+                  pr.batch_columns(), shape_str(columns.shape));
+  NEEDLE_CHECK_AS(DTypeError, columns.dtype == input.dtype,
+                  "{}: the kept columns are {} but the input is {}", op, dtype_name(columns.dtype),
+                  dtype_name(input.dtype));
+  return columns.ptr<T>();
 }
 
 template <typename T>
 void forward_typed(const StridedView& input, const StridedView& weight, const StridedView& bias,
-                   const StridedView& out, const Problem& pr) {
+                   const StridedView& out, const Problem& pr, T* kept) {
   const T* x = input.ptr<T>();
-  std::vector<T> pruned_weight;
-  const T* w = live_weight(weight.ptr<T>(), pr, pruned_weight);
+  std::vector<T> packed_weight;
+  const T* w = pack_weight(weight.ptr<T>(), pr, packed_weight);
   const T* b = bias.data != nullptr ? bias.ptr<T>() : nullptr;
   T* y = out.ptr<T>();
-  const int64_t groups = pr.geo.p.groups;
-  if (pr.k == 0) {  // every tap reads padding only: the output is the bias
-    for (int64_t n = 0; n < pr.batch; ++n) {
-      for (int64_t o = 0; o < pr.out_channels; ++o) {
-        T* row = y + (n * pr.out_channels + o) * pr.hw_out;
-        std::fill(row, row + pr.hw_out, b != nullptr ? b[o] : T(0));
-      }
-    }
-    return;
-  }
   for_each_chunk<T>(pr, [&](int64_t n0, int64_t m, int) {
-    const int64_t ld = m * pr.hw_out;
-    for (int64_t g = 0; g < groups; ++g) {
-      // A single 1x1 image is its own column matrix, and a single image's product (group_out,
-      // hw_out) is already its NCHW output, so the GEMM writes it in place.
-      const T* cols = x + (n0 * pr.in_channels + g * pr.group_in) * pr.hw_in;
-      if (m > 1 || !pr.direct) {
-        T* col = scratch<T>(0, static_cast<size_t>(pr.k * ld));
-        unfold_chunk(x, pr, g, n0, m, col);
-        cols = col;
+    for (int64_t g = 0; g < pr.geo.p.groups; ++g) {
+      // A single 1x1 image is its own column matrix.
+      const bool own_columns = pr.direct && m == 1 && kept == nullptr;
+      ColumnBlock<T> block{const_cast<T*>(x) + (n0 * pr.in_channels + g * pr.group_in) * pr.hw_in,
+                           1, n0};
+      if (kept != nullptr) {
+        block = kept_block(kept, pr, g);
+      } else if (!own_columns) {
+        block = {scratch<T>(0, static_cast<size_t>(m * pr.image_columns)), m, n0};
       }
+      if (!own_columns) unfold_chunk(x, pr, g, n0, m, block);
       T* yg = y + (n0 * pr.out_channels + g * pr.group_out) * pr.hw_out;
-      T* prod = m == 1 ? yg : scratch<T>(1, static_cast<size_t>(pr.group_out * ld));
-      gemm(CblasNoTrans, CblasNoTrans, pr.group_out, ld, pr.k, w + g * pr.group_out * pr.k, pr.k,
-           cols, ld, T(0), prod, ld);
-      // Scatter (group_out, m * hw_out) back to NCHW (in place for one image), adding the bias.
-      for (int64_t i = 0; i < m; ++i) {
-        T* yi = yg + i * pr.out_channels * pr.hw_out;
-        for (int64_t o = 0; o < pr.group_out; ++o) {
-          const T bo = b != nullptr ? b[g * pr.group_out + o] : T(0);
-          const T* src = prod + o * ld + i * pr.hw_out;
-          T* dst = yi + o * pr.hw_out;
-          for (int64_t p = 0; p < pr.hw_out; ++p)
-            dst[p] = src[p] + bo;
+      for (size_t q = 0; q < pr.classes.size(); ++q) {
+        const int64_t n = pr.size(q), ld = m * n;
+        const int32_t* pixels = pr.classes[q].pixels.data();
+        // A single image's whole-map product (group_out, hw_out) is already its NCHW output, so
+        // the GEMM writes it in place; otherwise it goes through scratch. A class with no live
+        // tap reads padding only: its pixels are the bias.
+        const bool in_place = !pr.by_class && m == 1;
+        T* prod = in_place ? yg : scratch<T>(1, static_cast<size_t>(pr.group_out * ld));
+        if (pr.k(q) > 0) {
+          gemm(CblasNoTrans, CblasNoTrans, pr.group_out, ld, pr.k(q),
+               w + pr.weight_start[q] + g * pr.group_out * pr.k(q), pr.k(q), block.at(pr, q, n0),
+               block.ld(pr, q), T(0), prod, ld);
+        } else {
+          std::fill(prod, prod + pr.group_out * ld, T(0));
+        }
+        // Scatter (group_out, m * size) back to NCHW, adding the bias.
+        for (int64_t i = 0; i < m; ++i) {
+          T* yi = yg + i * pr.out_channels * pr.hw_out;
+          for (int64_t o = 0; o < pr.group_out; ++o) {
+            const T bo = b != nullptr ? b[g * pr.group_out + o] : T(0);
+            const T* src = prod + o * ld + i * n;
+            T* dst = yi + o * pr.hw_out;
+            if (pr.by_class) {
+              for (int64_t p = 0; p < n; ++p)
+                dst[pixels[p]] = src[p] + bo;
+            } else {
+              for (int64_t p = 0; p < n; ++p)
+                dst[p] = src[p] + bo;
+            }
+          }
         }
       }
     }
@@ -253,60 +361,66 @@ template <typename T>
 void backward_input_typed(const StridedView& grad_out, const StridedView& weight,
                           const StridedView& grad_input, const Problem& pr) {
   const T* dy = grad_out.ptr<T>();
-  std::vector<T> pruned_weight;
-  const T* w = live_weight(weight.ptr<T>(), pr, pruned_weight);
+  std::vector<T> packed_weight;
+  const T* w = pack_weight(weight.ptr<T>(), pr, packed_weight);
   T* dx = grad_input.ptr<T>();
-  const int64_t groups = pr.geo.p.groups;
-  if (pr.k == 0) {  // no pixel is read, none gets a gradient
-    std::fill(dx, dx + pr.batch * pr.in_channels * pr.hw_in, T(0));
-    return;
-  }
   for_each_chunk<T>(pr, [&](int64_t n0, int64_t m, int) {
-    const int64_t ld = m * pr.hw_out;
-    for (int64_t g = 0; g < groups; ++g) {
-      const T* wg = w + g * pr.group_out * pr.k;
-      // dcol (k, m * hw_out) = W_g^T (k, group_out) @ dy_g (group_out, m * hw_out).
-      const T* dyg = dy + (n0 * pr.out_channels + g * pr.group_out) * pr.hw_out;
-      if (m > 1) {
-        T* gathered = scratch<T>(1, static_cast<size_t>(pr.group_out * ld));
-        gather_out(dy, pr, g, n0, m, gathered);
-        dyg = gathered;
-      }
+    for (int64_t g = 0; g < pr.geo.p.groups; ++g) {
       T* dxg = dx + (n0 * pr.in_channels + g * pr.group_in) * pr.hw_in;
-      if (m == 1 && pr.direct) {
-        gemm(CblasTrans, CblasNoTrans, pr.k, pr.hw_out, pr.group_out, wg, pr.k, dyg, pr.hw_out,
-             T(0), dxg, pr.hw_out);
-        continue;
+      const int64_t image_stride = pr.in_channels * pr.hw_in, plane = pr.group_in * pr.hw_in;
+      const bool own_columns = pr.direct && m == 1;  // the GEMM writes dx itself
+      // Small classes fold into a pixel-major copy of the chunk (im2col.h), added into dx at
+      // the end.
+      T* xt = pr.pixel_major ? scratch<T>(3, static_cast<size_t>(m * plane)) : nullptr;
+      if (xt != nullptr) std::fill(xt, xt + m * plane, T(0));
+      if (!own_columns) {
+        for (int64_t i = 0; i < m; ++i)
+          std::fill(dxg + i * image_stride, dxg + i * image_stride + plane, T(0));
       }
-      T* dcol = scratch<T>(0, static_cast<size_t>(pr.k * ld));
-      gemm(CblasTrans, CblasNoTrans, pr.k, ld, pr.group_out, wg, pr.k, dyg, ld, T(0), dcol, ld);
-      for (int64_t i = 0; i < m; ++i) {
-        T* dxi = dx + ((n0 + i) * pr.in_channels + g * pr.group_in) * pr.hw_in;
-        std::fill(dxi, dxi + pr.group_in * pr.hw_in, T(0));
-        pr.fold(dcol + i * pr.hw_out, dxi, ld);
+      for (size_t q = 0; q < pr.classes.size(); ++q) {
+        if (pr.k(q) == 0) continue;  // these pixels read padding only
+        const int64_t n = pr.size(q), ld = m * n;
+        const T* wq = w + pr.weight_start[q] + g * pr.group_out * pr.k(q);
+        // dcol (k, m * size) = W_q^T (k, group_out) @ dy_q (group_out, m * size).
+        const T* dyq = dy + (n0 * pr.out_channels + g * pr.group_out) * pr.hw_out;
+        if (pr.by_class || m > 1) {
+          T* gathered = scratch<T>(1, static_cast<size_t>(pr.group_out * ld));
+          gather_out(dy, pr, g, n0, m, q, gathered);
+          dyq = gathered;
+        }
+        if (own_columns) {
+          gemm(CblasTrans, CblasNoTrans, pr.k(q), ld, pr.group_out, wq, pr.k(q), dyq, ld, T(0), dxg,
+               ld);
+          continue;
+        }
+        T* dcol = scratch<T>(0, static_cast<size_t>(pr.k(q) * ld));
+        gemm(CblasTrans, CblasNoTrans, pr.k(q), ld, pr.group_out, wq, pr.k(q), dyq, ld, T(0), dcol,
+             ld);
+        if (pr.by_class) {
+          col2im_class(dcol, m, pr.geo, pr.classes[q], dxg, image_stride, xt, ld);
+        } else {
+          for (int64_t i = 0; i < m; ++i)
+            col2im(dcol + i * n, pr.geo, dxg + i * image_stride, ld);
+        }
       }
+      if (xt != nullptr) add_from_pixel_major(xt, m, plane, dxg, image_stride);
     }
   });
 }
 
 template <typename T>
 void backward_weight_typed(const StridedView& input, const StridedView& grad_out,
-                           const StridedView& grad_weight, const Problem& pr) {
+                           const StridedView& grad_weight, const Problem& pr, const T* kept) {
   const T* x = input.ptr<T>();
   const T* dy = grad_out.ptr<T>();
-  // With pruned taps the GEMMs produce the live part (out, k), scattered into the full
-  // gradient at the end.
-  std::vector<T> pruned_grad(pr.pruned ? static_cast<size_t>(pr.out_channels * pr.k) : 0);
-  T* dw = pr.pruned ? pruned_grad.data() : grad_weight.ptr<T>();
-  const int64_t groups = pr.geo.p.groups;
-  const size_t wsize = static_cast<size_t>(pr.out_channels * pr.k);
+  // The GEMMs produce the packed gradient (one (out, k) block per class), unpacked into the full
+  // gradient at the end; unpacked, they write the gradient itself.
+  std::vector<T> packed_grad(pr.packed ? static_cast<size_t>(pr.packed_weight) : 0);
+  T* dw = pr.packed ? packed_grad.data() : grad_weight.ptr<T>();
+  const size_t wsize = static_cast<size_t>(pr.packed_weight);
   std::fill(dw, dw + wsize, T(0));
-  if (pr.k == 0) {
-    scatter_live_weight(dw, pr, grad_weight.ptr<T>());
-    return;
-  }
   // The weight gradient sums over images: one accumulator per thread (thread 0 writes into
-  // the output itself, the others into their kept scratch), added up at the end.
+  // dw itself, the others into their kept scratch), added up at the end.
   const int threads = static_cast<int>(std::min<int64_t>(max_threads(), pr.batch));
   std::vector<T*> partial(static_cast<size_t>(std::max(threads, 1)), dw);
   for_each_chunk<T>(pr, [&](int64_t n0, int64_t m, int tid) {
@@ -315,31 +429,39 @@ void backward_weight_typed(const StridedView& input, const StridedView& grad_out
       acc = scratch<T>(2, wsize);
       std::fill(acc, acc + wsize, T(0));
     }
-    const int64_t ld = m * pr.hw_out;
-    for (int64_t g = 0; g < groups; ++g) {
-      const T* cols = x + (n0 * pr.in_channels + g * pr.group_in) * pr.hw_in;
-      if (m > 1 || !pr.direct) {
-        T* col = scratch<T>(0, static_cast<size_t>(pr.k * ld));
-        unfold_chunk(x, pr, g, n0, m, col);
-        cols = col;
+    for (int64_t g = 0; g < pr.geo.p.groups; ++g) {
+      const bool own_columns = pr.direct && m == 1 && kept == nullptr;
+      ColumnBlock<T> block{const_cast<T*>(x) + (n0 * pr.in_channels + g * pr.group_in) * pr.hw_in,
+                           1, n0};
+      if (kept != nullptr) {
+        block = kept_block(const_cast<T*>(kept), pr, g);
+      } else if (!own_columns) {
+        block = {scratch<T>(0, static_cast<size_t>(m * pr.image_columns)), m, n0};
+        unfold_chunk(x, pr, g, n0, m, block);
       }
-      const T* dyg = dy + (n0 * pr.out_channels + g * pr.group_out) * pr.hw_out;
-      if (m > 1) {
-        T* gathered = scratch<T>(1, static_cast<size_t>(pr.group_out * ld));
-        gather_out(dy, pr, g, n0, m, gathered);
-        dyg = gathered;
+      for (size_t q = 0; q < pr.classes.size(); ++q) {
+        if (pr.k(q) == 0) continue;
+        const int64_t n = pr.size(q), ld = m * n;
+        const T* dyq = dy + (n0 * pr.out_channels + g * pr.group_out) * pr.hw_out;
+        if (pr.by_class || m > 1) {
+          T* gathered = scratch<T>(1, static_cast<size_t>(pr.group_out * ld));
+          gather_out(dy, pr, g, n0, m, q, gathered);
+          dyq = gathered;
+        }
+        // dW_q (group_out, k) += dy_q (group_out, m * size) @ cols_q^T (m * size, k).
+        gemm(CblasNoTrans, CblasTrans, pr.group_out, pr.k(q), ld, dyq, ld, block.at(pr, q, n0),
+             block.ld(pr, q), T(1), acc + pr.weight_start[q] + g * pr.group_out * pr.k(q), pr.k(q));
       }
-      // dW_g (group_out, k) += dy_g (group_out, m * hw_out) @ cols^T (m * hw_out, k).
-      gemm(CblasNoTrans, CblasTrans, pr.group_out, pr.k, ld, dyg, ld, cols, ld, T(1),
-           acc + g * pr.group_out * pr.k, pr.k);
     }
   });
   for (size_t t = 1; t < partial.size(); ++t) {
     if (partial[t] == dw) continue;  // a thread that got no images
-    for (size_t i = 0; i < wsize; ++i)
-      dw[i] += partial[t][i];
+    const T* part = partial[t];
+#pragma omp parallel for schedule(static) if (pr.packed_weight >= kParallelThreshold)
+    for (int64_t i = 0; i < static_cast<int64_t>(wsize); ++i)
+      dw[i] += part[i];
   }
-  if (pr.pruned) scatter_live_weight(dw, pr, grad_weight.ptr<T>());
+  if (pr.packed) unpack_weight_grad(dw, pr, grad_weight.ptr<T>());
 }
 
 }  // namespace
@@ -347,6 +469,22 @@ void backward_weight_typed(const StridedView& input, const StridedView& grad_out
 void CpuBackend::conv2d_forward(const StridedView& input, const StridedView& weight,
                                 const StridedView& bias, const StridedView& out,
                                 const Conv2dParams& params) {
+  conv2d_forward_keeping_columns(input, weight, bias, out, params, StridedView{});
+}
+
+int64_t CpuBackend::conv2d_columns_size(const Shape& input, const Shape& weight, const Shape& out,
+                                        const Conv2dParams& params, DType dtype) {
+  const Problem pr = make_problem(input, weight, out, params);
+  if (pr.direct) return 0;  // its unfolding is a plain copy of the input
+  const int64_t elements = pr.batch_columns();
+  return elements * static_cast<int64_t>(dtype_size(dtype)) <= kKeptColumnsBudgetBytes ? elements
+                                                                                       : 0;
+}
+
+void CpuBackend::conv2d_forward_keeping_columns(const StridedView& input, const StridedView& weight,
+                                                const StridedView& bias, const StridedView& out,
+                                                const Conv2dParams& params,
+                                                const StridedView& columns) {
   check_views("conv2d", {&input, &weight, &out});
   const Problem pr = make_problem(input.shape, weight.shape, out.shape, params);
   if (bias.data != nullptr) {
@@ -355,7 +493,8 @@ void CpuBackend::conv2d_forward(const StridedView& input, const StridedView& wei
                     shape_str(bias.shape));
   }
   dispatch_floating(input.dtype, "conv2d", [&](auto tag) {
-    forward_typed<typename decltype(tag)::type>(input, weight, bias, out, pr);
+    using T = typename decltype(tag)::type;
+    forward_typed<T>(input, weight, bias, out, pr, kept_columns<T>(columns, input, pr, "conv2d"));
   });
 }
 
@@ -371,10 +510,20 @@ void CpuBackend::conv2d_backward_input(const StridedView& grad_out, const Stride
 void CpuBackend::conv2d_backward_weight(const StridedView& input, const StridedView& grad_out,
                                         const StridedView& grad_weight,
                                         const Conv2dParams& params) {
+  conv2d_backward_weight_from_columns(input, grad_out, grad_weight, params, StridedView{});
+}
+
+void CpuBackend::conv2d_backward_weight_from_columns(const StridedView& input,
+                                                     const StridedView& grad_out,
+                                                     const StridedView& grad_weight,
+                                                     const Conv2dParams& params,
+                                                     const StridedView& columns) {
   check_views("conv2d_backward_weight", {&input, &grad_out, &grad_weight});
   const Problem pr = make_problem(input.shape, grad_weight.shape, grad_out.shape, params);
   dispatch_floating(input.dtype, "conv2d_backward_weight", [&](auto tag) {
-    backward_weight_typed<typename decltype(tag)::type>(input, grad_out, grad_weight, pr);
+    using T = typename decltype(tag)::type;
+    backward_weight_typed<T>(input, grad_out, grad_weight, pr,
+                             kept_columns<T>(columns, input, pr, "conv2d_backward_weight"));
   });
 }
 

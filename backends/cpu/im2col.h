@@ -5,10 +5,9 @@
 // can share one column matrix side by side (image n at column offset n * Ho * Wo) and one GEMM
 // then covers them all; ld = Ho * Wo is a single image.
 //
-// Only the kernel taps that read at least one real pixel get rows (`taps_h` x `taps_w`): on a
-// small feature map most of a padded 3x3 kernel reads padding only (on a 1x1 map just the centre
-// tap is live), and those rows would be zeros that the GEMM multiplies for nothing. The caller
-// passes the weight with the same taps (ConvTaps).
+// Only the kernel taps that read at least one real pixel get rows (`taps_h` x `taps_w`): a tap
+// that reads only padding would give a row of zeros that the GEMM multiplies for nothing. The
+// caller passes the weight with the same taps. Small maps go further (pixel classes, below).
 #pragma once
 
 #include <algorithm>
@@ -121,63 +120,230 @@ void col2im(const T* col, const ConvGeometry& g, T* x, int64_t ld) {
   }
 }
 
-// On small feature maps the row-by-row loops above spend more time on loop control than on
-// copying (a 4x4 map has rows of four pixels). There a table of the input offset that each
-// output pixel of each live tap reads (-1: padding) turns the unfolding into one flat gather per
-// (channel, tap), and the same table serves every channel and image.
-constexpr int64_t kTableMaxWidth = 4;
+// Pixel classes. On a small feature map a padded kernel reads padding at a large share of the
+// output pixels: on a 4x4 map, a 3x3 kernel with padding 1 reads 100 real pixels through its
+// 144 (pixel, tap) pairs, so a plain im2col would make the GEMM multiply 44 zero rows in 144.
+// The output pixels are therefore grouped into classes of pixels whose kernel reads real pixels
+// through the same taps (on that 4x4 map: four corners, four edges, the interior), and each class
+// is unfolded and multiplied on its own, with only its live taps. The taps live at an output row
+// depend only on the row, and likewise for columns, so a class is a (row class, column class)
+// pair. A table of input offsets per (tap, pixel) turns each class's unfolding into one flat
+// gather per channel and tap, which on rows of a few pixels is also cheaper than the row loops.
+struct PixelClass {
+  std::vector<int64_t> taps_h, taps_w;  // the kernel taps that read real pixels here
+  std::vector<int32_t> pixels;          // output pixels oh * out_w + ow, ascending
+  std::vector<int32_t> offsets;         // [tap][pixel]: ih * width + iw, always inside the image
 
-inline bool use_tap_table(const ConvGeometry& g) {
-  return g.out_w <= kTableMaxWidth;
+  int64_t taps() const { return static_cast<int64_t>(taps_h.size() * taps_w.size()); }
+  int64_t size() const { return static_cast<int64_t>(pixels.size()); }
+};
+
+// The kernel taps along one axis that read a real pixel from output position o.
+inline std::vector<int64_t> taps_at(int64_t o, int64_t kernel, int64_t size, int64_t stride,
+                                    int64_t pad, int64_t dilation) {
+  std::vector<int64_t> taps;
+  for (int64_t t = 0; t < kernel; ++t) {
+    const int64_t in = o * stride - pad + t * dilation;
+    if (in >= 0 && in < size) taps.push_back(t);
+  }
+  return taps;
 }
 
-inline std::vector<int32_t> make_tap_table(const ConvGeometry& g) {
-  std::vector<int32_t> table;
-  table.reserve(g.taps_h.size() * g.taps_w.size() * static_cast<size_t>(g.out_h * g.out_w));
-  for (const int64_t i : g.taps_h) {
-    for (const int64_t j : g.taps_w) {
-      for (int64_t oh = 0; oh < g.out_h; ++oh) {
-        const int64_t ih = oh * g.p.stride_h - g.p.pad_h + i * g.p.dilation_h;
-        for (int64_t ow = 0; ow < g.out_w; ++ow) {
-          const int64_t iw = ow * g.p.stride_w - g.p.pad_w + j * g.p.dilation_w;
-          const bool inside = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width;
-          table.push_back(inside ? static_cast<int32_t>(ih * g.width + iw) : -1);
+// Output positions along one axis grouped by their live taps, in order of first appearance.
+struct AxisClass {
+  std::vector<int64_t> taps, positions;
+};
+
+inline std::vector<AxisClass> axis_classes(int64_t out_size, int64_t kernel, int64_t size,
+                                           int64_t stride, int64_t pad, int64_t dilation) {
+  std::vector<AxisClass> classes;
+  for (int64_t o = 0; o < out_size; ++o) {
+    std::vector<int64_t> taps = taps_at(o, kernel, size, stride, pad, dilation);
+    auto it = std::find_if(classes.begin(), classes.end(),
+                           [&](const AxisClass& c) { return c.taps == taps; });
+    if (it == classes.end()) {
+      classes.push_back({std::move(taps), {}});
+      it = classes.end() - 1;
+    }
+    it->positions.push_back(o);
+  }
+  return classes;
+}
+
+inline std::vector<PixelClass> make_pixel_classes(const ConvGeometry& g, int64_t kernel_h,
+                                                  int64_t kernel_w) {
+  const Conv2dParams& p = g.p;
+  const std::vector<AxisClass> rows =
+      axis_classes(g.out_h, kernel_h, g.height, p.stride_h, p.pad_h, p.dilation_h);
+  const std::vector<AxisClass> cols =
+      axis_classes(g.out_w, kernel_w, g.width, p.stride_w, p.pad_w, p.dilation_w);
+  std::vector<PixelClass> classes;
+  for (const AxisClass& r : rows) {
+    for (const AxisClass& c : cols) {
+      PixelClass pc{r.taps, c.taps, {}, {}};
+      for (const int64_t oh : r.positions) {
+        for (const int64_t ow : c.positions)
+          pc.pixels.push_back(static_cast<int32_t>(oh * g.out_w + ow));
+      }
+      std::sort(pc.pixels.begin(), pc.pixels.end());
+      for (const int64_t i : pc.taps_h) {
+        for (const int64_t j : pc.taps_w) {
+          for (const int32_t q : pc.pixels) {
+            const int64_t ih = (q / g.out_w) * p.stride_h - p.pad_h + i * p.dilation_h;
+            const int64_t iw = (q % g.out_w) * p.stride_w - p.pad_w + j * p.dilation_w;
+            pc.offsets.push_back(static_cast<int32_t>(ih * g.width + iw));
+          }
         }
       }
+      classes.push_back(std::move(pc));
     }
   }
-  return table;
+  return classes;
+}
+
+// Classes of fewer than kPixelMajorBelow pixels are unfolded from the chunk transposed to
+// pixel-major order, (channels, height * width, images): such a class gives each image only a few
+// columns, so the long, contiguous loop is the one over images. Larger classes read the NCHW
+// images directly, one image at a time. to_pixel_major / add_from_pixel_major convert a chunk of
+// NCHW images (the first at x, `image_stride` elements apart, `plane` = channels * height * width
+// elements each; the way back adds), eight images at a time so that both sides move in runs.
+constexpr int64_t kPixelMajorBelow = 8;
+
+inline bool any_pixel_major(const std::vector<PixelClass>& classes) {
+  return std::any_of(classes.begin(), classes.end(),
+                     [](const PixelClass& pc) { return pc.size() < kPixelMajorBelow; });
 }
 
 template <typename T>
-void im2col_table(const T* x, const ConvGeometry& g, const int32_t* table, T* col, int64_t ld) {
-  const int64_t hw_out = g.out_h * g.out_w;
-  const int64_t taps = static_cast<int64_t>(g.taps_h.size() * g.taps_w.size());
+void to_pixel_major(const T* x, int64_t image_stride, int64_t images, int64_t plane, T* xt) {
+  for (int64_t i0 = 0; i0 < images; i0 += 8) {
+    const int64_t i1 = std::min(images, i0 + 8);
+    for (int64_t e = 0; e < plane; ++e) {
+      for (int64_t i = i0; i < i1; ++i)
+        xt[e * images + i] = x[i * image_stride + e];
+    }
+  }
+}
+
+template <typename T>
+void add_from_pixel_major(const T* xt, int64_t images, int64_t plane, T* x, int64_t image_stride) {
+  for (int64_t i0 = 0; i0 < images; i0 += 8) {
+    const int64_t i1 = std::min(images, i0 + 8);
+    for (int64_t e = 0; e < plane; ++e) {
+      for (int64_t i = i0; i < i1; ++i)
+        x[i * image_stride + e] += xt[e * images + i];
+    }
+  }
+}
+
+// dst[i * n + q] = src[q][i] for i < images, q < n: interleaves n pixel-major runs into
+// image-major columns. The common class sizes get a compile-time n, so the compiler turns the
+// interleave into vector shuffles.
+template <int64_t N, typename T>
+void interleave_fixed(const T* const* src, int64_t images, T* dst) {
+  for (int64_t i = 0; i < images; ++i) {
+    for (int64_t q = 0; q < N; ++q)
+      dst[i * N + q] = src[q][i];
+  }
+}
+
+template <typename T>
+void interleave(const T* const* src, int64_t n, int64_t images, T* dst) {
+  switch (n) {
+    case 1:
+      std::copy(src[0], src[0] + images, dst);
+      return;
+    case 2:
+      interleave_fixed<2>(src, images, dst);
+      return;
+    case 4:
+      interleave_fixed<4>(src, images, dst);
+      return;
+    default:
+      for (int64_t q = 0; q < n; ++q) {
+        for (int64_t i = 0; i < images; ++i)
+          dst[i * n + q] = src[q][i];
+      }
+  }
+}
+
+// dst[q][i] += src[i * n + q]: the adjoint of interleave.
+template <int64_t N, typename T>
+void deinterleave_add_fixed(const T* src, int64_t images, T* const* dst) {
+  for (int64_t i = 0; i < images; ++i) {
+    for (int64_t q = 0; q < N; ++q)
+      dst[q][i] += src[i * N + q];
+  }
+}
+
+template <typename T>
+void deinterleave_add(const T* src, int64_t n, int64_t images, T* const* dst) {
+  switch (n) {
+    case 2:
+      deinterleave_add_fixed<2>(src, images, dst);
+      return;
+    case 4:
+      deinterleave_add_fixed<4>(src, images, dst);
+      return;
+    default:
+      for (int64_t q = 0; q < n; ++q) {
+        for (int64_t i = 0; i < images; ++i)
+          dst[q][i] += src[i * n + q];
+      }
+  }
+}
+
+// Unfolds one class of a chunk of `images` images side by side (image i at column i * class
+// size): col (channels * taps, images * class size), rows `ld` apart. x is the NCHW chunk
+// (image_stride apart), xt its pixel-major copy (used for classes below kPixelMajorBelow).
+template <typename T>
+void im2col_class(const T* x, int64_t image_stride, const T* xt, int64_t images,
+                  const ConvGeometry& g, const PixelClass& pc, T* col, int64_t ld) {
+  const int64_t n = pc.size(), taps = pc.taps(), plane = g.height * g.width;
+  const T* runs[kPixelMajorBelow];
   for (int64_t c = 0; c < g.channels; ++c) {
-    const T* xc = x + c * g.height * g.width;
     for (int64_t t = 0; t < taps; ++t) {
-      const int32_t* offsets = table + t * hw_out;
+      const int32_t* offsets = pc.offsets.data() + t * n;
       T* dst = col + (c * taps + t) * ld;
-      for (int64_t q = 0; q < hw_out; ++q) {
-        const int32_t o = offsets[q];
-        const T v = xc[o < 0 ? 0 : o];  // branch-free: read something, keep it or not
-        dst[q] = o < 0 ? T(0) : v;
+      if (n < kPixelMajorBelow) {
+        for (int64_t q = 0; q < n; ++q)
+          runs[q] = xt + (c * plane + offsets[q]) * images;
+        interleave(runs, n, images, dst);
+        continue;
+      }
+      for (int64_t i = 0; i < images; ++i) {
+        const T* xc = x + i * image_stride + c * plane;
+        T* di = dst + i * n;
+        for (int64_t q = 0; q < n; ++q)
+          di[q] = xc[offsets[q]];
       }
     }
   }
 }
 
+// The adjoint of im2col_class: adds the class's column entries into the pixels they came from,
+// in x (NCHW) or, for classes below kPixelMajorBelow, in its pixel-major copy xt (which the
+// caller adds into x at the end).
 template <typename T>
-void col2im_table(const T* col, const ConvGeometry& g, const int32_t* table, T* x, int64_t ld) {
-  const int64_t hw_out = g.out_h * g.out_w;
-  const int64_t taps = static_cast<int64_t>(g.taps_h.size() * g.taps_w.size());
+void col2im_class(const T* col, int64_t images, const ConvGeometry& g, const PixelClass& pc, T* x,
+                  int64_t image_stride, T* xt, int64_t ld) {
+  const int64_t n = pc.size(), taps = pc.taps(), plane = g.height * g.width;
+  T* runs[kPixelMajorBelow];
   for (int64_t c = 0; c < g.channels; ++c) {
-    T* xc = x + c * g.height * g.width;
     for (int64_t t = 0; t < taps; ++t) {
-      const int32_t* offsets = table + t * hw_out;
+      const int32_t* offsets = pc.offsets.data() + t * n;
       const T* src = col + (c * taps + t) * ld;
-      for (int64_t q = 0; q < hw_out; ++q) {
-        if (offsets[q] >= 0) xc[offsets[q]] += src[q];
+      if (n < kPixelMajorBelow) {
+        for (int64_t q = 0; q < n; ++q)
+          runs[q] = xt + (c * plane + offsets[q]) * images;
+        deinterleave_add(src, n, images, runs);
+        continue;
+      }
+      for (int64_t i = 0; i < images; ++i) {
+        T* xc = x + i * image_stride + c * plane;
+        const T* si = src + i * n;
+        for (int64_t q = 0; q < n; ++q)
+          xc[offsets[q]] += si[q];
       }
     }
   }

@@ -217,6 +217,35 @@ class Backend {
   virtual void conv2d_backward_weight(const StridedView& input, const StridedView& grad_out,
                                       const StridedView& grad_weight, const Conv2dParams& params);
 
+  // --- convolution: the unfolded input kept for the weight gradient (optional) ---------------
+  // A backend that convolves by unfolding the input into a column matrix (im2col + GEMM) would
+  // unfold the same input twice per training step: in the forward pass and again for the weight
+  // gradient. The autograd op can instead keep the forward's columns until the backward pass.
+  // conv2d_columns_size is that buffer's element count (of `dtype`) for these shapes, or 0
+  // when the backend keeps none: the default, and a backend's answer when they would take too
+  // much memory. Only when it is nonzero does the op call the two entry points below, with a
+  // compact buffer of that many elements; the defaults ignore it.
+  virtual int64_t conv2d_columns_size(const Shape& input, const Shape& weight, const Shape& out,
+                                      const Conv2dParams& params, DType dtype) {
+    return 0;
+  }
+  // conv2d_forward that also leaves the input's columns in `columns`.
+  virtual void conv2d_forward_keeping_columns(const StridedView& input, const StridedView& weight,
+                                              const StridedView& bias, const StridedView& out,
+                                              const Conv2dParams& params,
+                                              const StridedView& columns) {
+    conv2d_forward(input, weight, bias, out, params);
+  }
+  // conv2d_backward_weight from the columns that conv2d_forward_keeping_columns left for this
+  // same input (whose values must not have changed since).
+  virtual void conv2d_backward_weight_from_columns(const StridedView& input,
+                                                   const StridedView& grad_out,
+                                                   const StridedView& grad_weight,
+                                                   const Conv2dParams& params,
+                                                   const StridedView& columns) {
+    conv2d_backward_weight(input, grad_out, grad_weight, params);
+  }
+
   // --- fused batch normalization (optional) --------------------------------------------------
   // x is a compact (N, C, ...) array; statistics are per channel (axis 1) over every other axis,
   // n = numel / C values each; weight, bias, mean, var, invstd, dweight and dbias are compact (C)

@@ -1,7 +1,9 @@
 // One training step of needle's ResNet9 (nn/resnet.h) on a batch of CIFAR-10-sized inputs
 // (128, 3, 32, 32): forward, SoftmaxLoss, backward and an SGD-with-momentum step, in ms; and the
-// forward pass alone in eval mode. The LibTorch twin of the same step is
-// tests/bench/libtorch/resnet_step_bench.cc; the README's Performance section compares them.
+// forward pass alone in eval mode; and each of ResNet9's convolution shapes alone (forward and
+// backward to input, weight and bias), to show where a step's time goes. The LibTorch twin of the
+// same step is tests/bench/libtorch/resnet_step_bench.cc; the README's Performance section compares
+// them.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -55,6 +57,33 @@ void BM_ResNet9ForwardNoGrad(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ResNet9ForwardNoGrad)->Arg(128)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+
+// ResNet9's convolutions at batch 128 on 32x32 inputs: (in, out, kernel, stride, input size).
+// The first layer's input needs no gradient, as in the step above.
+void resnet9_conv_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"in", "out", "k", "s", "hw"});
+  b->Args({3, 16, 7, 4, 32});
+  b->Args({16, 32, 3, 2, 8});
+  b->Args({32, 32, 3, 1, 4});
+  b->Args({32, 64, 3, 2, 4});
+  b->Args({64, 128, 3, 2, 2});
+  b->Args({128, 128, 3, 1, 1});
+}
+
+void BM_ResNet9ConvLayer(benchmark::State& state) {
+  ndl::manual_seed(0);
+  const int64_t in = state.range(0), out = state.range(1), k = state.range(2);
+  const int64_t stride = state.range(3), hw = state.range(4);
+  ndl::Tensor x = ndl::randn({128, in, hw, hw}).set_requires_grad(in != 3);
+  ndl::Tensor w = ndl::randn({out, in, k, k}).set_requires_grad(true);
+  ndl::Tensor b = ndl::randn({out}).set_requires_grad(true);
+  for (auto _ : state) {
+    ndl::Tensor y = ndl::conv2d(x, w, b, stride, k / 2);
+    y.backward(ndl::ones_like(y));
+    benchmark::DoNotOptimize(w.grad().data().data_ptr());
+  }
+}
+BENCHMARK(BM_ResNet9ConvLayer)->Apply(resnet9_conv_shapes)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

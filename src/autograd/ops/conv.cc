@@ -1,7 +1,9 @@
 // conv2d and its two gradient ops. With B(x, w, g) = <conv2d(x, w), g>, which is linear in each
 // argument, conv2d_backward_input(g, w) = dB/dx and conv2d_backward_weight(x, g) = dB/dw; the
 // gradients of those two ops are again conv2d / conv2d_backward_* of other arguments, so every
-// order of derivative is built from the same three backend kernels.
+// order of derivative is built from the same three backend kernels. When the weight will need a
+// gradient, the forward asks the backend to keep what it unfolded the input into (im2col
+// columns, Backend::conv2d_columns_size) and the weight gradient reuses it.
 #include "needle/conv.h"
 
 #include <vector>
@@ -52,14 +54,25 @@ Shape conv_shape(const Shape& x, const Shape& w, const Conv2dParams& p, const ch
   return {x[0], w[0], ho, wo};
 }
 
-NDArray forward(const NDArray& x, const NDArray& w, const NDArray* b, const Conv2dParams& p) {
+// The convolution; with keep_columns, also the backend's unfolded input in `columns` (left
+// undefined when the backend keeps none for these shapes).
+NDArray forward(const NDArray& x, const NDArray& w, const NDArray* b, const Conv2dParams& p,
+                bool keep_columns, NDArray& columns) {
   const Shape out_shape = conv_shape(x.shape(), w.shape(), p, "conv2d");
   const NDArray xc = x.compact(), wc = w.compact();
   const NDArray bc = b != nullptr ? b->compact() : NDArray();
   NDArray out = NDArray::empty(out_shape, x.dtype(), x.device());
-  backend_for(x.device())
-      .conv2d_forward(xc.view(), wc.view(), bc.defined() ? bc.view() : StridedView{}, out.view(),
-                      p);
+  Backend& backend = backend_for(x.device());
+  const StridedView bias = bc.defined() ? bc.view() : StridedView{};
+  const int64_t kept =
+      keep_columns ? backend.conv2d_columns_size(x.shape(), w.shape(), out_shape, p, x.dtype()) : 0;
+  if (kept > 0) {
+    columns = NDArray::empty({kept}, x.dtype(), x.device());
+    backend.conv2d_forward_keeping_columns(xc.view(), wc.view(), bias, out.view(), p,
+                                           columns.view());
+  } else {
+    backend.conv2d_forward(xc.view(), wc.view(), bias, out.view(), p);
+  }
   return out;
 }
 
@@ -71,26 +84,44 @@ NDArray backward_input(const NDArray& g, const NDArray& w, const Shape& x_shape,
   return out;
 }
 
+// `columns`: what the forward kept for this x, or undefined.
 NDArray backward_weight(const NDArray& x, const NDArray& g, const Shape& w_shape,
-                        const Conv2dParams& p) {
+                        const Conv2dParams& p, const NDArray& columns) {
   const NDArray xc = x.compact(), gc = g.compact();
   NDArray out = NDArray::empty(w_shape, x.dtype(), x.device());
-  backend_for(x.device()).conv2d_backward_weight(xc.view(), gc.view(), out.view(), p);
+  Backend& backend = backend_for(x.device());
+  if (columns.defined()) {
+    backend.conv2d_backward_weight_from_columns(xc.view(), gc.view(), out.view(), p,
+                                                columns.view());
+  } else {
+    backend.conv2d_backward_weight(xc.view(), gc.view(), out.view(), p);
+  }
   return out;
 }
 
+Tensor backward_weight_reusing(const Tensor& x, const Tensor& g, const Shape& w_shape,
+                               const Conv2dParams& p, const NDArray& columns);
+
 struct Conv2dOp final : Op {
   Conv2dParams p;
-  explicit Conv2dOp(const Conv2dParams& p_) : p(p_) {}
+  bool keep_columns;
+  // Filled by compute() when keep_columns and the backend keeps any; the op is moved into the
+  // recorded node after compute(), so they live exactly as long as the graph does.
+  mutable NDArray columns;
+  Conv2dOp(const Conv2dParams& p_, bool keep_columns_) : p(p_), keep_columns(keep_columns_) {}
   const char* name() const override { return "conv2d"; }
-  NDArray compute(const NDArray& x, const NDArray& w) const { return forward(x, w, nullptr, p); }
-  NDArray compute(const std::vector<NDArray>& in) const { return forward(in[0], in[1], &in[2], p); }
+  NDArray compute(const NDArray& x, const NDArray& w) const {
+    return forward(x, w, nullptr, p, keep_columns, columns);
+  }
+  NDArray compute(const std::vector<NDArray>& in) const {
+    return forward(in[0], in[1], &in[2], p, keep_columns, columns);
+  }
   Grads gradient(const Tensor& g, const Tensor& out) const override {
     const Tensor& x = input(out, 0);
     const Tensor& w = input(out, 1);
     Grads grads(out.node()->inputs.size());
     if (x.requires_grad()) grads[0] = conv2d_backward_input(g, w, x.shape(), p);
-    if (w.requires_grad()) grads[1] = conv2d_backward_weight(x, g, w.shape(), p);
+    if (w.requires_grad()) grads[1] = backward_weight_reusing(x, g, w.shape(), p, columns);
     if (grads.size() == 3 && input(out, 2).requires_grad()) grads[2] = sum(g, {0, 2, 3});
     return grads;
   }
@@ -121,11 +152,12 @@ struct Conv2dBackwardInputOp final : Op {
 struct Conv2dBackwardWeightOp final : Op {
   Conv2dParams p;
   Shape w_shape;
-  Conv2dBackwardWeightOp(const Conv2dParams& p_, Shape w_shape_)
-      : p(p_), w_shape(std::move(w_shape_)) {}
+  NDArray columns;  // the forward's unfolding of the input x, when it kept one
+  Conv2dBackwardWeightOp(const Conv2dParams& p_, Shape w_shape_, NDArray columns_ = NDArray())
+      : p(p_), w_shape(std::move(w_shape_)), columns(std::move(columns_)) {}
   const char* name() const override { return "conv2d_backward_weight"; }
   NDArray compute(const NDArray& x, const NDArray& g) const {
-    return backward_weight(x, g, w_shape, p);
+    return backward_weight(x, g, w_shape, p, columns);
   }
   // <out, h> = B(x, h, g): linear in x and g.
   Grads gradient(const Tensor& h, const Tensor& out) const override {
@@ -137,6 +169,13 @@ struct Conv2dBackwardWeightOp final : Op {
     return grads;
   }
 };
+
+// conv2d_backward_weight(x, g, ...) computed from the columns conv2d's forward kept for x (when
+// defined). Differentiating it again needs x itself, which the node records as usual.
+Tensor backward_weight_reusing(const Tensor& x, const Tensor& g, const Shape& w_shape,
+                               const Conv2dParams& p, const NDArray& columns) {
+  return apply_op(Conv2dBackwardWeightOp(p, w_shape, columns), x, g);
+}
 
 void check_same(const char* op, const Tensor& a, const char* a_name, const Tensor& b,
                 const char* b_name) {
@@ -161,12 +200,14 @@ int64_t conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p) {
   const Shape out_shape = conv_shape(x.shape(), w.shape(), p, "conv2d");
   check_same("conv2d", x, "input", w, "weight");
-  if (!bias.defined()) return apply_op(Conv2dOp(p), x, w);
+  // Worth keeping the unfolded input only when a weight gradient will be asked for.
+  const bool keep_columns = autograd::grad_mode_enabled && w.requires_grad();
+  if (!bias.defined()) return apply_op(Conv2dOp(p, keep_columns), x, w);
   NEEDLE_CHECK_AS(ShapeError, bias.shape() == Shape{out_shape[1]},
                   "conv2d: bias has shape {}, expected ({},) for weight {}",
                   shape_str(bias.shape()), out_shape[1], shape_str(w.shape()));
   check_same("conv2d", x, "input", bias, "bias");
-  return apply_op(Conv2dOp(p), std::vector<Tensor>{x, w, bias});
+  return apply_op(Conv2dOp(p, keep_columns), std::vector<Tensor>{x, w, bias});
 }
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, int64_t stride, int64_t padding,

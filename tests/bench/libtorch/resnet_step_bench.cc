@@ -1,7 +1,7 @@
 // LibTorch twin of tests/bench/resnet_step_bench.cc: needle's ResNet9 written with torch::nn
 // modules (the same layers, biases and order), batch 128 of 3x32x32, cross-entropy, backward and
-// SGD with momentum 0.9, in ms; and the eval-mode forward alone. Built by
-// tests/bench/libtorch/CMakeLists.txt (see that file for the commands).
+// SGD with momentum 0.9, in ms; the eval-mode forward alone; and each convolution shape alone.
+// Built by tests/bench/libtorch/CMakeLists.txt (see that file for the commands).
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -72,6 +72,32 @@ void BM_LibTorchResNet9ForwardNoGrad(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_LibTorchResNet9ForwardNoGrad)->Arg(128)->Unit(benchmark::kMillisecond)->MinTime(3.0);
+
+// The same shapes as BM_ResNet9ConvLayer in the needle benchmark.
+void resnet9_conv_shapes(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"in", "out", "k", "s", "hw"});
+  b->Args({3, 16, 7, 4, 32});
+  b->Args({16, 32, 3, 2, 8});
+  b->Args({32, 32, 3, 1, 4});
+  b->Args({32, 64, 3, 2, 4});
+  b->Args({64, 128, 3, 2, 2});
+  b->Args({128, 128, 3, 1, 1});
+}
+
+void BM_LibTorchResNet9ConvLayer(benchmark::State& state) {
+  torch::manual_seed(0);
+  const int64_t in = state.range(0), out = state.range(1), k = state.range(2);
+  const int64_t stride = state.range(3), hw = state.range(4);
+  auto x = torch::randn({128, in, hw, hw}).set_requires_grad(in != 3);
+  auto w = torch::randn({out, in, k, k}).set_requires_grad(true);
+  auto b = torch::randn({out}).set_requires_grad(true);
+  for (auto _ : state) {
+    auto y = torch::conv2d(x, w, b, stride, k / 2);
+    y.backward(torch::ones_like(y));
+    benchmark::DoNotOptimize(w.grad().data_ptr());
+  }
+}
+BENCHMARK(BM_LibTorchResNet9ConvLayer)->Apply(resnet9_conv_shapes)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
