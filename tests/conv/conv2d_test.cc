@@ -118,6 +118,69 @@ TEST(Conv2d, WeightGradientSumsOverImages) {
     EXPECT_NEAR(got[i], total[i], 1e-12 * (1 + std::abs(total[i])));
 }
 
+// ResNet9's small-map layers in float32 with a batch that spreads over threads and chunks: the
+// pixel-class path (4x4 maps, 3x3 kernels: classes of 1, 2 and 4 pixels; 8x8 maps with a 7x7
+// stride-4 kernel) against the float64 reference.
+TEST(Conv2d, ResNet9SmallMapsMatchNaive) {
+  ConvCase res{"res4x4", {19, 8, 4, 4}, {8, 8, 3, 3}, conv_test::params(1, 1, 1, 1, 1, 1, 1)};
+  expect_matches_naive(res, DType::Float32, 1e-5);
+  ConvCase down{"down", {19, 8, 8, 8}, {6, 8, 3, 3}, conv_test::params(2, 2, 1, 1, 1, 1, 1)};
+  expect_matches_naive(down, DType::Float32, 1e-5);
+  ConvCase stem{"stem", {9, 3, 32, 32}, {4, 3, 7, 7}, conv_test::params(4, 4, 3, 3, 1, 1, 1)};
+  expect_matches_naive(stem, DType::Float32, 1e-5);
+}
+
+// In training the forward keeps its unfolded input for the weight gradient (conv.cc,
+// Backend::conv2d_columns_size); the gradient from those kept columns must equal the one
+// conv2d_backward_weight computes by unfolding again, and the input gradient the direct one.
+TEST(Conv2d, KeptColumnsGiveTheSameGradients) {
+  for (const ConvCase& c :
+       {ConvCase{"res4x4", {13, 6, 4, 4}, {5, 6, 3, 3}, conv_test::params(1, 1, 1, 1, 1, 1, 1)},
+        ConvCase{"large_map", {5, 4, 12, 12}, {6, 2, 3, 3}, conv_test::params(1, 1, 1, 1, 1, 1, 2)},
+        ConvCase{"stem", {6, 3, 32, 32}, {4, 3, 7, 7}, conv_test::params(4, 4, 3, 3, 1, 1, 1)}}) {
+    for (DType dtype : {DType::Float32, DType::Float64}) {
+      manual_seed(11);
+      Tensor x(NDArray::rand(c.input, -1, 1, dtype), true);
+      Tensor w(NDArray::rand(c.weight, -1, 1, dtype), true);
+      Tensor y = conv2d(x, w, Tensor(), c.params);
+      Tensor g(NDArray::rand(y.shape(), -1, 1, dtype));
+      y.backward(g);
+      EXPECT_EQ(w.grad().to_vector<double>(),
+                conv2d_backward_weight(x.detach(), g, w.shape(), c.params).to_vector<double>())
+          << c.name;
+      EXPECT_EQ(x.grad().to_vector<double>(),
+                conv2d_backward_input(g, w.detach(), x.shape(), c.params).to_vector<double>())
+          << c.name;
+    }
+  }
+}
+
+// The Backend entry points check the kept-columns buffer they are handed.
+TEST(Conv2d, KeptColumnsAreChecked) {
+  Backend& cpu = backend_for(needle::cpu());
+  const Shape xs{2, 3, 4, 4}, ws{4, 3, 3, 3}, ys{2, 4, 4, 4};
+  const Conv2dParams p = conv_test::params(1, 1, 1, 1, 1, 1, 1);
+  const int64_t size = cpu.conv2d_columns_size(xs, ws, ys, p, DType::Float32);
+  // Per image and group: 3 channels x (4 corners x 4 taps + 8 edge pixels x 6 + 4 x 9) = 300.
+  EXPECT_EQ(size, 2 * 300);
+  NDArray x = NDArray::zeros(xs), w = NDArray::zeros(ws), y = NDArray::empty(ys);
+  NDArray short_cols = NDArray::empty({size - 1});
+  testing::expect_error<ShapeError>(
+      [&] {
+        cpu.conv2d_forward_keeping_columns(x.view(), w.view(), StridedView{}, y.view(), p,
+                                           short_cols.view());
+      },
+      "conv2d: the kept columns must be a compact array of 600 elements");
+  NDArray wide_cols = NDArray::empty({size}, DType::Float64);
+  testing::expect_error<DTypeError>(
+      [&] {
+        cpu.conv2d_backward_weight_from_columns(x.view(), y.view(), w.view(), p, wide_cols.view());
+      },
+      "conv2d_backward_weight: the kept columns are float64 but the input is float32");
+  // A 1x1 stride-1 convolution reads the image as it is: nothing worth keeping.
+  EXPECT_EQ(cpu.conv2d_columns_size(xs, {4, 3, 1, 1}, ys, Conv2dParams{}, DType::Float32), 0);
+}
+
 TEST(Conv2d, SquareOverloadEqualsParams) {
   manual_seed(5);
   Tensor x(NDArray::rand({2, 4, 7, 7}, -1, 1, DType::Float64));

@@ -94,6 +94,10 @@ inline std::vector<ConvCase> grid() {
       {"pruned_one_pixel", {4, 3, 1, 1}, {2, 3, 3, 3}, params(1, 1, 1, 1, 1, 1, 1), true},
       {"all_taps_in_padding", {2, 2, 1, 1}, {3, 2, 1, 1}, params(3, 3, 1, 1, 1, 1, 1), true},
       {"chunked_one_by_one", {6, 3, 3, 2}, {4, 3, 1, 1}, params(1, 1, 0, 0, 1, 1, 1), false},
+      // Small output maps are split into pixel classes by their live taps: a 7x7 stride-4 kernel
+      // on 17x17 gives classes of 1, 3 and 9 pixels per axis pair (the three ways a class is
+      // unfolded: one pixel, a few pixels from the pixel-major copy, many straight from NCHW).
+      {"pixel_classes_stride4", {2, 2, 17, 17}, {3, 2, 7, 7}, params(4, 4, 3, 3, 1, 1, 1), true},
   };
 }
 
