@@ -57,7 +57,8 @@ void check_channel_vector(const char* op, const char* what, const StridedView& v
 template <int K, typename Row>
 std::vector<double> channel_sums(const Planes& p, Row&& row_sums) {
   const size_t size = static_cast<size_t>(K * p.c);
-  const bool parallel = p.n * p.c * p.s >= kBatchNormParallelThreshold && p.n > 1 && max_threads() > 1;
+  const bool parallel =
+      p.n * p.c * p.s >= kBatchNormParallelThreshold && p.n > 1 && max_threads() > 1;
   const int threads = parallel ? static_cast<int>(std::min<int64_t>(max_threads(), p.n)) : 1;
   std::vector<double> partial(size * static_cast<size_t>(threads), 0.0);
 #pragma omp parallel num_threads(threads) if (threads > 1)

@@ -43,10 +43,11 @@ struct Problem {
   int64_t group_in = 0, group_out = 0;  // channels per group
   int64_t kernel_h = 0, kernel_w = 0;
   int64_t hw_in = 0, hw_out = 0;
-  bool direct = false;       // 1x1, stride 1, no padding: the image is its own column matrix
-  bool by_class = false;     // small map: pixel classes with offset tables
-  bool pixel_major = false;  // some class is unfolded from a pixel-major copy (im2col.h)
-  ConvGeometry geo;          // one group of one image; its taps are the whole-map class's
+  bool direct = false;           // 1x1, stride 1, no padding: the image is its own column matrix
+  bool by_class = false;         // small map: pixel classes with offset tables
+  bool pixel_major = false;      // some class is unfolded from a pixel-major copy (im2col.h)
+  bool all_pixel_major = false;  // every class is
+  ConvGeometry geo;              // one group of one image; its taps are the whole-map class's
   std::vector<PixelClass> classes;
   // One image's column matrices for one group, class after class: class q's (k(q), size) block
   // starts at column_start[q] * (images side by side); image_columns is their total.
@@ -94,6 +95,7 @@ Problem make_problem(const Shape& input, const Shape& weight, const Shape& out,
   if (pr.by_class) {
     pr.classes = make_pixel_classes(pr.geo, weight[2], weight[3]);
     pr.pixel_major = any_pixel_major(pr.classes);
+    pr.all_pixel_major = all_pixel_major(pr.classes);
   } else {
     pr.geo.taps_h = live_taps(weight[2], out[2], input[2], p.stride_h, p.pad_h, p.dilation_h);
     pr.geo.taps_w = live_taps(weight[3], out[3], input[3], p.stride_w, p.pad_w, p.dilation_w);
@@ -162,7 +164,7 @@ void unpack_weight_grad(const T* packed, const Problem& pr, T* w) {
   }
 }
 
-void check_views(const char* op, std::initializer_list<const StridedView*> views) {
+void check_views(const char* op, const std::vector<const StridedView*>& views) {
   const StridedView& first = **views.begin();
   for (const StridedView* v : views) {
     NEEDLE_CHECK_AS(ShapeError, v->ndim() == 4 && v->is_contiguous(),
@@ -191,7 +193,7 @@ int64_t chunk_images(const Problem& pr, int64_t images, size_t element_size) {
 // megabytes on every convolution.
 template <typename T>
 T* scratch(int slot, size_t n) {
-  thread_local std::vector<T> buffers[4];
+  thread_local std::vector<T> buffers[5];
   std::vector<T>& b = buffers[slot];
   if (b.size() < n) b.resize(n);
   return b.data();
@@ -357,45 +359,98 @@ void forward_typed(const StridedView& input, const StridedView& weight, const St
   });
 }
 
+// The gradients of one convolution, any subset of them, in one pass over grad_out: each class
+// of each chunk of dy is gathered once and feeds the input gradient (dcol = W_q^T dy_q, folded
+// back), the weight gradient (dW_q += dy_q cols_q^T) and the bias gradient (row sums of dy_q).
+// Null pointers are gradients not asked for; `kept` is the forward's columns or null.
 template <typename T>
-void backward_input_typed(const StridedView& grad_out, const StridedView& weight,
-                          const StridedView& grad_input, const Problem& pr) {
-  const T* dy = grad_out.ptr<T>();
+struct Gradients {
+  T* dx = nullptr;
+  T* dw = nullptr;
+  T* db = nullptr;
+};
+
+template <typename T>
+void backward_typed(const Problem& pr, const T* dy, const T* x, const T* weight, const T* kept,
+                    Gradients<T> out) {
   std::vector<T> packed_weight;
-  const T* w = pack_weight(weight.ptr<T>(), pr, packed_weight);
-  T* dx = grad_input.ptr<T>();
-  for_each_chunk<T>(pr, [&](int64_t n0, int64_t m, int) {
+  const T* w = out.dx != nullptr ? pack_weight(weight, pr, packed_weight) : nullptr;
+  // Per-thread accumulators: the packed weight gradient (one (out, k) block per class), then
+  // the bias gradient. Thread 0 adds into `sums`, the others into their kept scratch, and the
+  // partial sums are added up at the end.
+  const int64_t wsize = out.dw != nullptr ? pr.packed_weight : 0;
+  const int64_t asize = wsize + (out.db != nullptr ? pr.out_channels : 0);
+  std::vector<T> sums(static_cast<size_t>(asize), T(0));
+  const int threads = static_cast<int>(std::min<int64_t>(max_threads(), pr.batch));
+  std::vector<T*> partial(static_cast<size_t>(std::max(threads, 1)), nullptr);
+  partial[0] = sums.data();
+  const int64_t image_stride = pr.in_channels * pr.hw_in, plane = pr.group_in * pr.hw_in;
+  for_each_chunk<T>(pr, [&](int64_t n0, int64_t m, int tid) {
+    T*& acc = partial[static_cast<size_t>(tid)];
+    if (acc == nullptr) {
+      acc = scratch<T>(2, static_cast<size_t>(asize));
+      std::fill(acc, acc + asize, T(0));
+    }
     for (int64_t g = 0; g < pr.geo.p.groups; ++g) {
-      T* dxg = dx + (n0 * pr.in_channels + g * pr.group_in) * pr.hw_in;
-      const int64_t image_stride = pr.in_channels * pr.hw_in, plane = pr.group_in * pr.hw_in;
-      const bool own_columns = pr.direct && m == 1;  // the GEMM writes dx itself
-      // Small classes fold into a pixel-major copy of the chunk (im2col.h), added into dx at
-      // the end.
-      T* xt = pr.pixel_major ? scratch<T>(3, static_cast<size_t>(m * plane)) : nullptr;
+      // The columns the weight gradient multiplies: kept, the image itself, or unfolded now.
+      ColumnBlock<T> block;
+      if (out.dw != nullptr) {
+        if (kept != nullptr) {
+          block = kept_block(const_cast<T*>(kept), pr, g);
+        } else if (pr.direct && m == 1) {
+          block = {const_cast<T*>(x) + (n0 * pr.in_channels + g * pr.group_in) * pr.hw_in, 1, n0};
+        } else {
+          block = {scratch<T>(0, static_cast<size_t>(m * pr.image_columns)), m, n0};
+          unfold_chunk(x, pr, g, n0, m, block);
+        }
+      }
+      // The input gradient: a single 1x1 image's GEMM writes dx itself; small classes fold
+      // into a pixel-major copy of the chunk (im2col.h), which is written (or, when some class
+      // folds straight into dx, added) into dx at the end.
+      T* dxg =
+          out.dx != nullptr ? out.dx + (n0 * pr.in_channels + g * pr.group_in) * pr.hw_in : nullptr;
+      const bool dx_by_gemm = dxg != nullptr && pr.direct && m == 1;
+      T* xt = dxg != nullptr && pr.pixel_major ? scratch<T>(3, static_cast<size_t>(m * plane))
+                                               : nullptr;
       if (xt != nullptr) std::fill(xt, xt + m * plane, T(0));
-      if (!own_columns) {
+      if (dxg != nullptr && !dx_by_gemm && !pr.all_pixel_major) {
         for (int64_t i = 0; i < m; ++i)
           std::fill(dxg + i * image_stride, dxg + i * image_stride + plane, T(0));
       }
       for (size_t q = 0; q < pr.classes.size(); ++q) {
-        if (pr.k(q) == 0) continue;  // these pixels read padding only
-        const int64_t n = pr.size(q), ld = m * n;
-        const T* wq = w + pr.weight_start[q] + g * pr.group_out * pr.k(q);
-        // dcol (k, m * size) = W_q^T (k, group_out) @ dy_q (group_out, m * size).
+        const int64_t n = pr.size(q), ld = m * n, k = pr.k(q);
+        if (k == 0 && out.db == nullptr) continue;  // pixels that read padding only
         const T* dyq = dy + (n0 * pr.out_channels + g * pr.group_out) * pr.hw_out;
         if (pr.by_class || m > 1) {
           T* gathered = scratch<T>(1, static_cast<size_t>(pr.group_out * ld));
           gather_out(dy, pr, g, n0, m, q, gathered);
           dyq = gathered;
         }
-        if (own_columns) {
-          gemm(CblasTrans, CblasNoTrans, pr.k(q), ld, pr.group_out, wq, pr.k(q), dyq, ld, T(0), dxg,
-               ld);
+        if (out.db != nullptr) {
+          T* dbg = acc + wsize + g * pr.group_out;
+          for (int64_t o = 0; o < pr.group_out; ++o) {
+            const T* row = dyq + o * ld;
+            T total = T(0);
+            for (int64_t p = 0; p < ld; ++p)
+              total += row[p];
+            dbg[o] += total;
+          }
+        }
+        if (k == 0) continue;
+        if (out.dw != nullptr) {
+          // dW_q (group_out, k) += dy_q (group_out, m * size) @ cols_q^T (m * size, k).
+          gemm(CblasNoTrans, CblasTrans, pr.group_out, k, ld, dyq, ld, block.at(pr, q, n0),
+               block.ld(pr, q), T(1), acc + pr.weight_start[q] + g * pr.group_out * k, k);
+        }
+        if (dxg == nullptr) continue;
+        // dcol (k, m * size) = W_q^T (k, group_out) @ dy_q (group_out, m * size).
+        const T* wq = w + pr.weight_start[q] + g * pr.group_out * k;
+        if (dx_by_gemm) {
+          gemm(CblasTrans, CblasNoTrans, k, ld, pr.group_out, wq, k, dyq, ld, T(0), dxg, ld);
           continue;
         }
-        T* dcol = scratch<T>(0, static_cast<size_t>(pr.k(q) * ld));
-        gemm(CblasTrans, CblasNoTrans, pr.k(q), ld, pr.group_out, wq, pr.k(q), dyq, ld, T(0), dcol,
-             ld);
+        T* dcol = scratch<T>(4, static_cast<size_t>(k * ld));
+        gemm(CblasTrans, CblasNoTrans, k, ld, pr.group_out, wq, k, dyq, ld, T(0), dcol, ld);
         if (pr.by_class) {
           col2im_class(dcol, m, pr.geo, pr.classes[q], dxg, image_stride, xt, ld);
         } else {
@@ -403,65 +458,30 @@ void backward_input_typed(const StridedView& grad_out, const StridedView& weight
             col2im(dcol + i * n, pr.geo, dxg + i * image_stride, ld);
         }
       }
-      if (xt != nullptr) add_from_pixel_major(xt, m, plane, dxg, image_stride);
-    }
-  });
-}
-
-template <typename T>
-void backward_weight_typed(const StridedView& input, const StridedView& grad_out,
-                           const StridedView& grad_weight, const Problem& pr, const T* kept) {
-  const T* x = input.ptr<T>();
-  const T* dy = grad_out.ptr<T>();
-  // The GEMMs produce the packed gradient (one (out, k) block per class), unpacked into the full
-  // gradient at the end; unpacked, they write the gradient itself.
-  std::vector<T> packed_grad(pr.packed ? static_cast<size_t>(pr.packed_weight) : 0);
-  T* dw = pr.packed ? packed_grad.data() : grad_weight.ptr<T>();
-  const size_t wsize = static_cast<size_t>(pr.packed_weight);
-  std::fill(dw, dw + wsize, T(0));
-  // The weight gradient sums over images: one accumulator per thread (thread 0 writes into
-  // dw itself, the others into their kept scratch), added up at the end.
-  const int threads = static_cast<int>(std::min<int64_t>(max_threads(), pr.batch));
-  std::vector<T*> partial(static_cast<size_t>(std::max(threads, 1)), dw);
-  for_each_chunk<T>(pr, [&](int64_t n0, int64_t m, int tid) {
-    T*& acc = partial[static_cast<size_t>(tid)];
-    if (tid != 0 && acc == dw) {
-      acc = scratch<T>(2, wsize);
-      std::fill(acc, acc + wsize, T(0));
-    }
-    for (int64_t g = 0; g < pr.geo.p.groups; ++g) {
-      const bool own_columns = pr.direct && m == 1 && kept == nullptr;
-      ColumnBlock<T> block{const_cast<T*>(x) + (n0 * pr.in_channels + g * pr.group_in) * pr.hw_in,
-                           1, n0};
-      if (kept != nullptr) {
-        block = kept_block(const_cast<T*>(kept), pr, g);
-      } else if (!own_columns) {
-        block = {scratch<T>(0, static_cast<size_t>(m * pr.image_columns)), m, n0};
-        unfold_chunk(x, pr, g, n0, m, block);
-      }
-      for (size_t q = 0; q < pr.classes.size(); ++q) {
-        if (pr.k(q) == 0) continue;
-        const int64_t n = pr.size(q), ld = m * n;
-        const T* dyq = dy + (n0 * pr.out_channels + g * pr.group_out) * pr.hw_out;
-        if (pr.by_class || m > 1) {
-          T* gathered = scratch<T>(1, static_cast<size_t>(pr.group_out * ld));
-          gather_out(dy, pr, g, n0, m, q, gathered);
-          dyq = gathered;
+      if (xt != nullptr) {
+        if (pr.all_pixel_major) {
+          from_pixel_major(xt, m, plane, dxg, image_stride);
+        } else {
+          add_from_pixel_major(xt, m, plane, dxg, image_stride);
         }
-        // dW_q (group_out, k) += dy_q (group_out, m * size) @ cols_q^T (m * size, k).
-        gemm(CblasNoTrans, CblasTrans, pr.group_out, pr.k(q), ld, dyq, ld, block.at(pr, q, n0),
-             block.ld(pr, q), T(1), acc + pr.weight_start[q] + g * pr.group_out * pr.k(q), pr.k(q));
       }
     }
   });
   for (size_t t = 1; t < partial.size(); ++t) {
-    if (partial[t] == dw) continue;  // a thread that got no images
     const T* part = partial[t];
-#pragma omp parallel for schedule(static) if (pr.packed_weight >= kParallelThreshold)
-    for (int64_t i = 0; i < static_cast<int64_t>(wsize); ++i)
-      dw[i] += part[i];
+    if (part == nullptr) continue;  // a thread that got no images
+#pragma omp parallel for schedule(static) if (asize >= kParallelThreshold)
+    for (int64_t i = 0; i < asize; ++i)
+      sums[static_cast<size_t>(i)] += part[i];
   }
-  if (pr.packed) unpack_weight_grad(dw, pr, grad_weight.ptr<T>());
+  if (out.dw != nullptr) {
+    if (pr.packed) {
+      unpack_weight_grad(sums.data(), pr, out.dw);
+    } else {
+      std::copy(sums.data(), sums.data() + wsize, out.dw);
+    }
+  }
+  if (out.db != nullptr) std::copy(sums.data() + wsize, sums.data() + asize, out.db);
 }
 
 }  // namespace
@@ -500,31 +520,63 @@ void CpuBackend::conv2d_forward_keeping_columns(const StridedView& input, const 
 
 void CpuBackend::conv2d_backward_input(const StridedView& grad_out, const StridedView& weight,
                                        const StridedView& grad_input, const Conv2dParams& params) {
-  check_views("conv2d_backward_input", {&grad_out, &weight, &grad_input});
-  const Problem pr = make_problem(grad_input.shape, weight.shape, grad_out.shape, params);
-  dispatch_floating(grad_out.dtype, "conv2d_backward_input", [&](auto tag) {
-    backward_input_typed<typename decltype(tag)::type>(grad_out, weight, grad_input, pr);
-  });
+  conv2d_backward(grad_out, StridedView{}, weight, grad_input, StridedView{}, StridedView{}, params,
+                  StridedView{});
 }
 
 void CpuBackend::conv2d_backward_weight(const StridedView& input, const StridedView& grad_out,
                                         const StridedView& grad_weight,
                                         const Conv2dParams& params) {
-  conv2d_backward_weight_from_columns(input, grad_out, grad_weight, params, StridedView{});
+  conv2d_backward(grad_out, input, StridedView{}, StridedView{}, grad_weight, StridedView{}, params,
+                  StridedView{});
 }
 
-void CpuBackend::conv2d_backward_weight_from_columns(const StridedView& input,
-                                                     const StridedView& grad_out,
-                                                     const StridedView& grad_weight,
-                                                     const Conv2dParams& params,
-                                                     const StridedView& columns) {
-  check_views("conv2d_backward_weight", {&input, &grad_out, &grad_weight});
-  const Problem pr = make_problem(input.shape, grad_weight.shape, grad_out.shape, params);
-  dispatch_floating(input.dtype, "conv2d_backward_weight", [&](auto tag) {
+bool CpuBackend::conv2d_backward(const StridedView& grad_out, const StridedView& input,
+                                 const StridedView& weight, const StridedView& grad_input,
+                                 const StridedView& grad_weight, const StridedView& grad_bias,
+                                 const Conv2dParams& params, const StridedView& columns) {
+  const char* op = "conv2d_backward";
+  // The input and weight shapes come from whichever of them the asked-for gradients need.
+  const StridedView& in = input.data != nullptr ? input : grad_input;
+  const StridedView& w = weight.data != nullptr ? weight : grad_weight;
+  NEEDLE_CHECK_AS(ShapeError, grad_input.data == nullptr || weight.data != nullptr,
+                  "{}: the input gradient needs the weight", op);
+  NEEDLE_CHECK_AS(ShapeError, grad_weight.data == nullptr || input.data != nullptr,
+                  "{}: the weight gradient needs the input", op);
+  NEEDLE_CHECK_AS(ShapeError, in.data != nullptr && w.data != nullptr,
+                  "{}: needs the input (or its gradient) and the weight (or its gradient)", op);
+  std::vector<const StridedView*> views{&grad_out};
+  for (const StridedView* v : {&input, &weight, &grad_input, &grad_weight}) {
+    if (v->data != nullptr) views.push_back(v);
+  }
+  check_views(op, views);
+  const Problem pr = make_problem(in.shape, w.shape, grad_out.shape, params);
+  if (input.data != nullptr && grad_input.data != nullptr) {
+    NEEDLE_CHECK_AS(ShapeError, input.shape == grad_input.shape,
+                    "{}: grad_input {} does not match the input {}", op,
+                    shape_str(grad_input.shape), shape_str(input.shape));
+  }
+  if (weight.data != nullptr && grad_weight.data != nullptr) {
+    NEEDLE_CHECK_AS(ShapeError, weight.shape == grad_weight.shape,
+                    "{}: grad_weight {} does not match the weight {}", op,
+                    shape_str(grad_weight.shape), shape_str(weight.shape));
+  }
+  if (grad_bias.data != nullptr) {
+    NEEDLE_CHECK_AS(ShapeError,
+                    grad_bias.shape == Shape{pr.out_channels} && grad_bias.is_contiguous(),
+                    "{}: grad_bias must be a compact ({}) array, got {}", op, pr.out_channels,
+                    shape_str(grad_bias.shape));
+    NEEDLE_CHECK_AS(DTypeError, grad_bias.dtype == grad_out.dtype, "{}: dtypes differ: {} and {}",
+                    op, dtype_name(grad_out.dtype), dtype_name(grad_bias.dtype));
+  }
+  dispatch_floating(grad_out.dtype, op, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    backward_weight_typed<T>(input, grad_out, grad_weight, pr,
-                             kept_columns<T>(columns, input, pr, "conv2d_backward_weight"));
+    auto ptr = [](const StridedView& v) { return v.data != nullptr ? v.ptr<T>() : nullptr; };
+    const T* kept = grad_weight.data != nullptr ? kept_columns<T>(columns, input, pr, op) : nullptr;
+    backward_typed<T>(pr, grad_out.ptr<T>(), ptr(input), ptr(weight), kept,
+                      Gradients<T>{ptr(grad_input), ptr(grad_weight), ptr(grad_bias)});
   });
+  return true;
 }
 
 }  // namespace needle::cpu_backend

@@ -61,17 +61,18 @@ class CpuBackend : public Backend {
                              const StridedView& grad_input, const Conv2dParams& params) override;
   void conv2d_backward_weight(const StridedView& input, const StridedView& grad_out,
                               const StridedView& grad_weight, const Conv2dParams& params) override;
-  // Keeps the forward's columns when they fit kKeptColumnsBudgetBytes (conv2d.cc).
+  // Keeps the forward's columns when they fit kKeptColumnsBudgetBytes (conv2d.cc); the two
+  // separate gradients above are this fused pass asked for one gradient each.
+  bool conv2d_backward(const StridedView& grad_out, const StridedView& input,
+                       const StridedView& weight, const StridedView& grad_input,
+                       const StridedView& grad_weight, const StridedView& grad_bias,
+                       const Conv2dParams& params, const StridedView& columns) override;
   int64_t conv2d_columns_size(const Shape& input, const Shape& weight, const Shape& out,
                               const Conv2dParams& params, DType dtype) override;
   void conv2d_forward_keeping_columns(const StridedView& input, const StridedView& weight,
                                       const StridedView& bias, const StridedView& out,
                                       const Conv2dParams& params,
                                       const StridedView& columns) override;
-  void conv2d_backward_weight_from_columns(const StridedView& input, const StridedView& grad_out,
-                                           const StridedView& grad_weight,
-                                           const Conv2dParams& params,
-                                           const StridedView& columns) override;
 
   // Fused in-place optimizer updates (optimizer_steps.cc).
   void sgd_step(const StridedView& param, const StridedView& grad, const StridedView& momentum_buf,

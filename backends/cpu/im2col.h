@@ -204,14 +204,20 @@ inline std::vector<PixelClass> make_pixel_classes(const ConvGeometry& g, int64_t
 // Classes of fewer than kPixelMajorBelow pixels are unfolded from the chunk transposed to
 // pixel-major order, (channels, height * width, images): such a class gives each image only a few
 // columns, so the long, contiguous loop is the one over images. Larger classes read the NCHW
-// images directly, one image at a time. to_pixel_major / add_from_pixel_major convert a chunk of
+// images directly, one image at a time. to_pixel_major / from_pixel_major convert a chunk of
 // NCHW images (the first at x, `image_stride` elements apart, `plane` = channels * height * width
-// elements each; the way back adds), eight images at a time so that both sides move in runs.
+// elements each; add_from_pixel_major adds instead of writing), eight images at a time so that
+// both sides move in runs.
 constexpr int64_t kPixelMajorBelow = 8;
 
+inline bool is_pixel_major(const PixelClass& pc) {
+  return pc.size() < kPixelMajorBelow;
+}
 inline bool any_pixel_major(const std::vector<PixelClass>& classes) {
-  return std::any_of(classes.begin(), classes.end(),
-                     [](const PixelClass& pc) { return pc.size() < kPixelMajorBelow; });
+  return std::any_of(classes.begin(), classes.end(), is_pixel_major);
+}
+inline bool all_pixel_major(const std::vector<PixelClass>& classes) {
+  return std::all_of(classes.begin(), classes.end(), is_pixel_major);
 }
 
 template <typename T>
@@ -221,6 +227,17 @@ void to_pixel_major(const T* x, int64_t image_stride, int64_t images, int64_t pl
     for (int64_t e = 0; e < plane; ++e) {
       for (int64_t i = i0; i < i1; ++i)
         xt[e * images + i] = x[i * image_stride + e];
+    }
+  }
+}
+
+template <typename T>
+void from_pixel_major(const T* xt, int64_t images, int64_t plane, T* x, int64_t image_stride) {
+  for (int64_t i0 = 0; i0 < images; i0 += 8) {
+    const int64_t i1 = std::min(images, i0 + 8);
+    for (int64_t e = 0; e < plane; ++e) {
+      for (int64_t i = i0; i < i1; ++i)
+        x[i * image_stride + e] = xt[e * images + i];
     }
   }
 }
@@ -296,26 +313,31 @@ void deinterleave_add(const T* src, int64_t n, int64_t images, T* const* dst) {
 // Unfolds one class of a chunk of `images` images side by side (image i at column i * class
 // size): col (channels * taps, images * class size), rows `ld` apart. x is the NCHW chunk
 // (image_stride apart), xt its pixel-major copy (used for classes below kPixelMajorBelow).
+// Larger classes are unfolded image by image, so that the image being read stays in L1.
 template <typename T>
 void im2col_class(const T* x, int64_t image_stride, const T* xt, int64_t images,
                   const ConvGeometry& g, const PixelClass& pc, T* col, int64_t ld) {
   const int64_t n = pc.size(), taps = pc.taps(), plane = g.height * g.width;
-  const T* runs[kPixelMajorBelow];
-  for (int64_t c = 0; c < g.channels; ++c) {
-    for (int64_t t = 0; t < taps; ++t) {
-      const int32_t* offsets = pc.offsets.data() + t * n;
-      T* dst = col + (c * taps + t) * ld;
-      if (n < kPixelMajorBelow) {
+  if (n < kPixelMajorBelow) {
+    const T* runs[kPixelMajorBelow];
+    for (int64_t c = 0; c < g.channels; ++c) {
+      for (int64_t t = 0; t < taps; ++t) {
+        const int32_t* offsets = pc.offsets.data() + t * n;
         for (int64_t q = 0; q < n; ++q)
           runs[q] = xt + (c * plane + offsets[q]) * images;
-        interleave(runs, n, images, dst);
-        continue;
+        interleave(runs, n, images, col + (c * taps + t) * ld);
       }
-      for (int64_t i = 0; i < images; ++i) {
-        const T* xc = x + i * image_stride + c * plane;
-        T* di = dst + i * n;
+    }
+    return;
+  }
+  for (int64_t i = 0; i < images; ++i) {
+    for (int64_t c = 0; c < g.channels; ++c) {
+      const T* xc = x + i * image_stride + c * plane;
+      for (int64_t t = 0; t < taps; ++t) {
+        const int32_t* offsets = pc.offsets.data() + t * n;
+        T* dst = col + (c * taps + t) * ld + i * n;
         for (int64_t q = 0; q < n; ++q)
-          di[q] = xc[offsets[q]];
+          dst[q] = xc[offsets[q]];
       }
     }
   }
@@ -328,22 +350,26 @@ template <typename T>
 void col2im_class(const T* col, int64_t images, const ConvGeometry& g, const PixelClass& pc, T* x,
                   int64_t image_stride, T* xt, int64_t ld) {
   const int64_t n = pc.size(), taps = pc.taps(), plane = g.height * g.width;
-  T* runs[kPixelMajorBelow];
-  for (int64_t c = 0; c < g.channels; ++c) {
-    for (int64_t t = 0; t < taps; ++t) {
-      const int32_t* offsets = pc.offsets.data() + t * n;
-      const T* src = col + (c * taps + t) * ld;
-      if (n < kPixelMajorBelow) {
+  if (n < kPixelMajorBelow) {
+    T* runs[kPixelMajorBelow];
+    for (int64_t c = 0; c < g.channels; ++c) {
+      for (int64_t t = 0; t < taps; ++t) {
+        const int32_t* offsets = pc.offsets.data() + t * n;
         for (int64_t q = 0; q < n; ++q)
           runs[q] = xt + (c * plane + offsets[q]) * images;
-        deinterleave_add(src, n, images, runs);
-        continue;
+        deinterleave_add(col + (c * taps + t) * ld, n, images, runs);
       }
-      for (int64_t i = 0; i < images; ++i) {
-        T* xc = x + i * image_stride + c * plane;
-        const T* si = src + i * n;
+    }
+    return;
+  }
+  for (int64_t i = 0; i < images; ++i) {
+    for (int64_t c = 0; c < g.channels; ++c) {
+      T* xc = x + i * image_stride + c * plane;
+      for (int64_t t = 0; t < taps; ++t) {
+        const int32_t* offsets = pc.offsets.data() + t * n;
+        const T* src = col + (c * taps + t) * ld + i * n;
         for (int64_t q = 0; q < n; ++q)
-          xc[offsets[q]] += si[q];
+          xc[offsets[q]] += src[q];
       }
     }
   }

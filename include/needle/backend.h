@@ -217,14 +217,26 @@ class Backend {
   virtual void conv2d_backward_weight(const StridedView& input, const StridedView& grad_out,
                                       const StridedView& grad_weight, const Conv2dParams& params);
 
-  // --- convolution: the unfolded input kept for the weight gradient (optional) ---------------
+  // --- convolution: fused backward, and the unfolded input kept for it (optional) ------------
+  // All of a convolution's gradients in one pass over grad_out: grad_input (as
+  // conv2d_backward_input, needs `weight`), grad_weight (as conv2d_backward_weight, needs
+  // `input`) and grad_bias (O) = grad_out summed over N, H and W. Views with data == nullptr are
+  // gradients not asked for (or inputs not needed). A backend that does not fuse these returns
+  // false, and the caller (src/autograd/ops/conv.cc) makes the separate calls instead.
+  virtual bool conv2d_backward(const StridedView& grad_out, const StridedView& input,
+                               const StridedView& weight, const StridedView& grad_input,
+                               const StridedView& grad_weight, const StridedView& grad_bias,
+                               const Conv2dParams& params, const StridedView& columns) {
+    return false;
+  }
   // A backend that convolves by unfolding the input into a column matrix (im2col + GEMM) would
   // unfold the same input twice per training step: in the forward pass and again for the weight
   // gradient. The autograd op can instead keep the forward's columns until the backward pass.
   // conv2d_columns_size is that buffer's element count (of `dtype`) for these shapes, or 0
   // when the backend keeps none: the default, and a backend's answer when they would take too
-  // much memory. Only when it is nonzero does the op call the two entry points below, with a
-  // compact buffer of that many elements; the defaults ignore it.
+  // much memory. Only when it is nonzero does the op call conv2d_forward_keeping_columns, with a
+  // compact buffer of that many elements, and then pass the same buffer as conv2d_backward's
+  // `columns` for the same, unchanged input (otherwise `columns` has data == nullptr).
   virtual int64_t conv2d_columns_size(const Shape& input, const Shape& weight, const Shape& out,
                                       const Conv2dParams& params, DType dtype) {
     return 0;
@@ -235,15 +247,6 @@ class Backend {
                                               const Conv2dParams& params,
                                               const StridedView& columns) {
     conv2d_forward(input, weight, bias, out, params);
-  }
-  // conv2d_backward_weight from the columns that conv2d_forward_keeping_columns left for this
-  // same input (whose values must not have changed since).
-  virtual void conv2d_backward_weight_from_columns(const StridedView& input,
-                                                   const StridedView& grad_out,
-                                                   const StridedView& grad_weight,
-                                                   const Conv2dParams& params,
-                                                   const StridedView& columns) {
-    conv2d_backward_weight(input, grad_out, grad_weight, params);
   }
 
   // --- fused batch normalization (optional) --------------------------------------------------

@@ -130,19 +130,26 @@ TEST(Conv2d, ResNet9SmallMapsMatchNaive) {
   expect_matches_naive(stem, DType::Float32, 1e-5);
 }
 
-// In training the forward keeps its unfolded input for the weight gradient (conv.cc,
-// Backend::conv2d_columns_size); the gradient from those kept columns must equal the one
-// conv2d_backward_weight computes by unfolding again, and the input gradient the direct one.
-TEST(Conv2d, KeptColumnsGiveTheSameGradients) {
+// A plain backward pass takes every gradient from the backend's fused pass, the weight's from
+// the columns the forward kept (conv.cc, Backend::conv2d_backward / conv2d_columns_size); they
+// must equal what the separate gradient ops compute (unfolding the input again), and the bias
+// gradient grad_out summed over N, H and W.
+TEST(Conv2d, FusedBackwardMatchesTheSeparateGradients) {
   for (const ConvCase& c :
        {ConvCase{"res4x4", {13, 6, 4, 4}, {5, 6, 3, 3}, conv_test::params(1, 1, 1, 1, 1, 1, 1)},
         ConvCase{"large_map", {5, 4, 12, 12}, {6, 2, 3, 3}, conv_test::params(1, 1, 1, 1, 1, 1, 2)},
-        ConvCase{"stem", {6, 3, 32, 32}, {4, 3, 7, 7}, conv_test::params(4, 4, 3, 3, 1, 1, 1)}}) {
+        ConvCase{"stem", {6, 3, 32, 32}, {4, 3, 7, 7}, conv_test::params(4, 4, 3, 3, 1, 1, 1)},
+        ConvCase{"one_by_one", {5, 4, 3, 3}, {6, 4, 1, 1}, conv_test::params(1, 1, 0, 0, 1, 1, 1)},
+        ConvCase{"padding_only_pixels",
+                 {3, 2, 1, 1},
+                 {4, 2, 1, 1},
+                 conv_test::params(1, 1, 1, 1, 1, 1, 1)}}) {
     for (DType dtype : {DType::Float32, DType::Float64}) {
       manual_seed(11);
       Tensor x(NDArray::rand(c.input, -1, 1, dtype), true);
       Tensor w(NDArray::rand(c.weight, -1, 1, dtype), true);
-      Tensor y = conv2d(x, w, Tensor(), c.params);
+      Tensor b(NDArray::rand({c.weight[0]}, -1, 1, dtype), true);
+      Tensor y = conv2d(x, w, b, c.params);
       Tensor g(NDArray::rand(y.shape(), -1, 1, dtype));
       y.backward(g);
       EXPECT_EQ(w.grad().to_vector<double>(),
@@ -151,12 +158,37 @@ TEST(Conv2d, KeptColumnsGiveTheSameGradients) {
       EXPECT_EQ(x.grad().to_vector<double>(),
                 conv2d_backward_input(g, w.detach(), x.shape(), c.params).to_vector<double>())
           << c.name;
+      const std::vector<double> db = sum(g, {0, 2, 3}).to_vector<double>();
+      const std::vector<double> got = b.grad().to_vector<double>();
+      ASSERT_EQ(got.size(), db.size());
+      for (size_t i = 0; i < db.size(); ++i)
+        EXPECT_NEAR(got[i], db[i], (dtype == DType::Float32 ? 1e-4 : 1e-12) * (1 + std::abs(db[i])))
+            << c.name;
     }
   }
 }
 
-// The Backend entry points check the kept-columns buffer they are handed.
-TEST(Conv2d, KeptColumnsAreChecked) {
+// Only the input gradient, or only the weight gradient: the fused pass computes just those.
+TEST(Conv2d, FusedBackwardComputesWhatIsAsked) {
+  manual_seed(12);
+  const Conv2dParams p = conv_test::params(1, 1, 1, 1, 1, 1, 1);
+  Tensor x(NDArray::rand({4, 3, 4, 4}, -1, 1, DType::Float64), true);
+  Tensor w(NDArray::rand({5, 3, 3, 3}, -1, 1, DType::Float64));
+  Tensor y = conv2d(x, w, Tensor(), p);
+  Tensor g(NDArray::rand(y.shape(), -1, 1, DType::Float64));
+  y.backward(g);
+  EXPECT_FALSE(w.grad().defined());
+  EXPECT_EQ(x.grad().to_vector<double>(),
+            conv2d_backward_input(g, w, x.shape(), p).to_vector<double>());
+  Tensor x2 = x.detach();
+  Tensor w2 = w.detach().set_requires_grad(true);
+  conv2d(x2, w2, Tensor(), p).backward(g);
+  EXPECT_EQ(w2.grad().to_vector<double>(),
+            conv2d_backward_weight(x2, g, w2.shape(), p).to_vector<double>());
+}
+
+// The Backend entry points check what they are handed.
+TEST(Conv2d, FusedBackwardAndKeptColumnsAreChecked) {
   Backend& cpu = backend_for(needle::cpu());
   const Shape xs{2, 3, 4, 4}, ws{4, 3, 3, 3}, ys{2, 4, 4, 4};
   const Conv2dParams p = conv_test::params(1, 1, 1, 1, 1, 1, 1);
@@ -164,6 +196,7 @@ TEST(Conv2d, KeptColumnsAreChecked) {
   // Per image and group: 3 channels x (4 corners x 4 taps + 8 edge pixels x 6 + 4 x 9) = 300.
   EXPECT_EQ(size, 2 * 300);
   NDArray x = NDArray::zeros(xs), w = NDArray::zeros(ws), y = NDArray::empty(ys);
+  NDArray dx = NDArray::empty(xs), dw = NDArray::empty(ws);
   NDArray short_cols = NDArray::empty({size - 1});
   testing::expect_error<ShapeError>(
       [&] {
@@ -174,9 +207,23 @@ TEST(Conv2d, KeptColumnsAreChecked) {
   NDArray wide_cols = NDArray::empty({size}, DType::Float64);
   testing::expect_error<DTypeError>(
       [&] {
-        cpu.conv2d_backward_weight_from_columns(x.view(), y.view(), w.view(), p, wide_cols.view());
+        cpu.conv2d_backward(y.view(), x.view(), StridedView{}, StridedView{}, dw.view(),
+                            StridedView{}, p, wide_cols.view());
       },
-      "conv2d_backward_weight: the kept columns are float64 but the input is float32");
+      "conv2d_backward: the kept columns are float64 but the input is float32");
+  testing::expect_error<ShapeError>(
+      [&] {
+        cpu.conv2d_backward(y.view(), x.view(), StridedView{}, dx.view(), StridedView{},
+                            StridedView{}, p, StridedView{});
+      },
+      "conv2d_backward: the input gradient needs the weight");
+  NDArray db = NDArray::empty({3});
+  testing::expect_error<ShapeError>(
+      [&] {
+        cpu.conv2d_backward(y.view(), x.view(), w.view(), StridedView{}, StridedView{}, db.view(),
+                            p, StridedView{});
+      },
+      "conv2d_backward: grad_bias must be a compact (4) array");
   // A 1x1 stride-1 convolution reads the image as it is: nothing worth keeping.
   EXPECT_EQ(cpu.conv2d_columns_size(xs, {4, 3, 1, 1}, ys, Conv2dParams{}, DType::Float32), 0);
 }

@@ -1,9 +1,10 @@
 // conv2d and its two gradient ops. With B(x, w, g) = <conv2d(x, w), g>, which is linear in each
 // argument, conv2d_backward_input(g, w) = dB/dx and conv2d_backward_weight(x, g) = dB/dw; the
 // gradients of those two ops are again conv2d / conv2d_backward_* of other arguments, so every
-// order of derivative is built from the same three backend kernels. When the weight will need a
-// gradient, the forward asks the backend to keep what it unfolded the input into (im2col
-// columns, Backend::conv2d_columns_size) and the weight gradient reuses it.
+// order of derivative is built from the same three backend kernels. A plain backward pass (the
+// gradient not itself differentiated) instead asks the backend for every gradient in one fused
+// pass (Backend::conv2d_backward), which reuses what the forward unfolded the input into when
+// the backend kept it (im2col columns, Backend::conv2d_columns_size).
 #include "needle/conv.h"
 
 #include <vector>
@@ -84,29 +85,48 @@ NDArray backward_input(const NDArray& g, const NDArray& w, const Shape& x_shape,
   return out;
 }
 
-// `columns`: what the forward kept for this x, or undefined.
 NDArray backward_weight(const NDArray& x, const NDArray& g, const Shape& w_shape,
-                        const Conv2dParams& p, const NDArray& columns) {
+                        const Conv2dParams& p) {
   const NDArray xc = x.compact(), gc = g.compact();
   NDArray out = NDArray::empty(w_shape, x.dtype(), x.device());
-  Backend& backend = backend_for(x.device());
-  if (columns.defined()) {
-    backend.conv2d_backward_weight_from_columns(xc.view(), gc.view(), out.view(), p,
-                                                columns.view());
-  } else {
-    backend.conv2d_backward_weight(xc.view(), gc.view(), out.view(), p);
-  }
+  backend_for(x.device()).conv2d_backward_weight(xc.view(), gc.view(), out.view(), p);
   return out;
 }
 
-Tensor backward_weight_reusing(const Tensor& x, const Tensor& g, const Shape& w_shape,
-                               const Conv2dParams& p, const NDArray& columns);
+// Every gradient conv2d's inputs need, from the backend's fused pass (the weight's from the
+// kept `columns` when defined); empty when the backend has none.
+std::vector<Tensor> fused_gradients(const Tensor& g, const Tensor& out, const Conv2dParams& p,
+                                    const NDArray& columns) {
+  const auto& inputs = out.node()->inputs;
+  const NDArray& x = inputs[0].data();
+  const NDArray& w = inputs[1].data();
+  const bool want_x = inputs[0].requires_grad(), want_w = inputs[1].requires_grad();
+  const bool want_b = inputs.size() == 3 && inputs[2].requires_grad();
+  const NDArray gc = g.data().compact();
+  const NDArray xc = want_w ? x.compact() : NDArray(), wc = want_x ? w.compact() : NDArray();
+  std::vector<NDArray> grads(inputs.size());
+  if (want_x) grads[0] = NDArray::empty(x.shape(), x.dtype(), x.device());
+  if (want_w) grads[1] = NDArray::empty(w.shape(), w.dtype(), w.device());
+  if (want_b) grads[2] = NDArray::empty({w.shape()[0]}, w.dtype(), w.device());
+  auto view = [](const NDArray& a) { return a.defined() ? a.view() : StridedView{}; };
+  if (!backend_for(x.device())
+           .conv2d_backward(gc.view(), view(xc), view(wc), view(grads[0]), view(grads[1]),
+                            grads.size() == 3 ? view(grads[2]) : StridedView{}, p,
+                            want_w ? view(columns) : StridedView{})) {
+    return {};
+  }
+  std::vector<Tensor> result;
+  for (NDArray& a : grads)
+    result.push_back(a.defined() ? Tensor(std::move(a)) : Tensor());
+  return result;
+}
 
 struct Conv2dOp final : Op {
   Conv2dParams p;
   bool keep_columns;
   // Filled by compute() when keep_columns and the backend keeps any; the op is moved into the
-  // recorded node after compute(), so they live exactly as long as the graph does.
+  // recorded node after compute(), so they live exactly as long as the graph does. Only the
+  // fused backward uses them.
   mutable NDArray columns;
   Conv2dOp(const Conv2dParams& p_, bool keep_columns_) : p(p_), keep_columns(keep_columns_) {}
   const char* name() const override { return "conv2d"; }
@@ -117,11 +137,16 @@ struct Conv2dOp final : Op {
     return forward(in[0], in[1], &in[2], p, keep_columns, columns);
   }
   Grads gradient(const Tensor& g, const Tensor& out) const override {
+    if (!autograd::grad_mode_enabled) {
+      Grads fused = fused_gradients(g, out, p, columns);
+      if (!fused.empty()) return fused;
+    }
+    // Differentiable: every gradient is again an op (and the backend's, if it has no fused pass).
     const Tensor& x = input(out, 0);
     const Tensor& w = input(out, 1);
     Grads grads(out.node()->inputs.size());
     if (x.requires_grad()) grads[0] = conv2d_backward_input(g, w, x.shape(), p);
-    if (w.requires_grad()) grads[1] = backward_weight_reusing(x, g, w.shape(), p, columns);
+    if (w.requires_grad()) grads[1] = conv2d_backward_weight(x, g, w.shape(), p);
     if (grads.size() == 3 && input(out, 2).requires_grad()) grads[2] = sum(g, {0, 2, 3});
     return grads;
   }
@@ -152,12 +177,11 @@ struct Conv2dBackwardInputOp final : Op {
 struct Conv2dBackwardWeightOp final : Op {
   Conv2dParams p;
   Shape w_shape;
-  NDArray columns;  // the forward's unfolding of the input x, when it kept one
-  Conv2dBackwardWeightOp(const Conv2dParams& p_, Shape w_shape_, NDArray columns_ = NDArray())
-      : p(p_), w_shape(std::move(w_shape_)), columns(std::move(columns_)) {}
+  Conv2dBackwardWeightOp(const Conv2dParams& p_, Shape w_shape_)
+      : p(p_), w_shape(std::move(w_shape_)) {}
   const char* name() const override { return "conv2d_backward_weight"; }
   NDArray compute(const NDArray& x, const NDArray& g) const {
-    return backward_weight(x, g, w_shape, p, columns);
+    return backward_weight(x, g, w_shape, p);
   }
   // <out, h> = B(x, h, g): linear in x and g.
   Grads gradient(const Tensor& h, const Tensor& out) const override {
@@ -169,13 +193,6 @@ struct Conv2dBackwardWeightOp final : Op {
     return grads;
   }
 };
-
-// conv2d_backward_weight(x, g, ...) computed from the columns conv2d's forward kept for x (when
-// defined). Differentiating it again needs x itself, which the node records as usual.
-Tensor backward_weight_reusing(const Tensor& x, const Tensor& g, const Shape& w_shape,
-                               const Conv2dParams& p, const NDArray& columns) {
-  return apply_op(Conv2dBackwardWeightOp(p, w_shape, columns), x, g);
-}
 
 void check_same(const char* op, const Tensor& a, const char* a_name, const Tensor& b,
                 const char* b_name) {
