@@ -95,6 +95,15 @@ TEST(Backward, BroadcastGradientsSumBack) {
   EXPECT_EQ(a.grad().to_vector<float>(), (std::vector<float>{10, 20, 30, 10, 20, 30}));
 }
 
+// relu passes the gradient where its input is positive only: 0 at 0, below 0 and at NaN (as
+// PyTorch's threshold_backward).
+TEST(Backward, ReluGradientMask) {
+  const float nan = std::nanf("");
+  Tensor x({2.f, 0.f, -0.f, -3.f, nan, 1e-30f}, true);
+  relu(x).backward(Tensor({1.f, 2.f, 3.f, 4.f, 5.f, 6.f}));
+  EXPECT_EQ(x.grad().to_vector<float>(), (std::vector<float>{1.f, 0.f, 0.f, 0.f, 0.f, 6.f}));
+}
+
 TEST(Backward, MatmulValues) {
   Tensor a = Tensor::from_vector(std::vector<float>{1, 2, 3, 4}, {2, 2}, cpu(), true);
   Tensor b = Tensor::from_vector(std::vector<float>{5, 6, 7, 8}, {2, 2}, cpu(), true);

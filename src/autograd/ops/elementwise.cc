@@ -161,9 +161,9 @@ struct ReluOp final : Op {
   const char* name() const override { return "relu"; }
   NDArray compute(const NDArray& a) const { return needle::relu(a); }
   Grads gradient(const Tensor& g, const Tensor& out) const override {
-    const NDArray& a = input(out, 0).data();
-    // A constant mask: relu is not twice differentiable, and its derivative at 0 is 0.
-    return {g * constant(gt(a, 0.0).astype(a.dtype()))};
+    // A constant mask: relu is not twice differentiable, and its derivative at 0 is 0. The mask
+    // is sign(relu(a)) (1 where a > 0, else 0, NaN included), from the output in one pass.
+    return {g * constant(sign(out.data()))};
   }
 };
 
