@@ -108,7 +108,11 @@ inline auto unary_fn(T x) {
     }
   } else if constexpr (OP == UnaryOp::Sign) {
     if constexpr (is_float_v<T>) {
-      return std::isnan(x) ? x : static_cast<T>((x > T{0}) - (x < T{0}));
+      // Selects rather than bool arithmetic, so that the loop vectorizes (relu's gradient mask
+      // is a sign); NaN stays NaN, and both zeros give +0.
+      const T positive = x > T{0} ? T{1} : T{0};
+      const T negative = x < T{0} ? T{1} : T{0};
+      return x != x ? x : positive - negative;
     } else {
       return static_cast<T>((x > T{0}) - (x < T{0}));
     }
