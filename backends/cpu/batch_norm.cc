@@ -107,33 +107,37 @@ void forward_typed(const StridedView& xv, const StridedView& wv, const StridedVi
   const T* w = wv.data != nullptr ? wv.ptr<T>() : nullptr;
   const T* b = bv.data != nullptr ? bv.ptr<T>() : nullptr;
   const double count = static_cast<double>(p.count());
-  const std::vector<double> sums = channel_sums<1>(p, [&](int64_t i, double* acc) {
+  // One pass for both statistics: sums of d and d^2 with d = x - k[c], k[c] a value of the
+  // channel (its first). Shifted by a value of the data, the variance suffers no cancellation
+  // even when |mean| >> std (in double, float inputs lose nothing unless the channel's first
+  // value is ~1e4 standard deviations from its mean).
+  std::vector<double> k(static_cast<size_t>(p.c), 0.0);
+  for (int64_t ch = 0; ch < p.c; ++ch) {
+    if (p.count() > 0) k[static_cast<size_t>(ch)] = static_cast<double>(x[p.at(0, ch)]);
+  }
+  // sums[c] = sum(d), sums[C + c] = sum(d^2).
+  const std::vector<double> sums = channel_sums<2>(p, [&](int64_t i, double* acc) {
     for (int64_t ch = 0; ch < p.c; ++ch) {
       const T* row = x + p.at(i, ch);
-      double s = 0.0;
-#pragma omp simd reduction(+ : s)
-      for (int64_t k = 0; k < p.s; ++k)
-        s += static_cast<double>(row[k]);
-      acc[ch] += s;
-    }
-  });
-  std::vector<double> mean(static_cast<size_t>(p.c));
-  for (int64_t ch = 0; ch < p.c; ++ch)
-    mean[static_cast<size_t>(ch)] = sums[static_cast<size_t>(ch)] / count;
-  // A second pass over centred values: no cancellation when |mean| >> std.
-  const std::vector<double> sq = channel_sums<1>(p, [&](int64_t i, double* acc) {
-    for (int64_t ch = 0; ch < p.c; ++ch) {
-      const T* row = x + p.at(i, ch);
-      const double m = mean[static_cast<size_t>(ch)];
-      double s = 0.0;
-#pragma omp simd reduction(+ : s)
-      for (int64_t k = 0; k < p.s; ++k) {
-        const double dlt = static_cast<double>(row[k]) - m;
-        s += dlt * dlt;
+      const double kc = k[static_cast<size_t>(ch)];
+      double sd = 0.0, sdd = 0.0;
+#pragma omp simd reduction(+ : sd, sdd)
+      for (int64_t j = 0; j < p.s; ++j) {
+        const double d = static_cast<double>(row[j]) - kc;
+        sd += d;
+        sdd += d * d;
       }
-      acc[ch] += s;
+      acc[ch] += sd;
+      acc[p.c + ch] += sdd;
     }
   });
+  std::vector<double> mean(static_cast<size_t>(p.c)), sq(static_cast<size_t>(p.c));
+  for (int64_t ch = 0; ch < p.c; ++ch) {
+    const size_t c = static_cast<size_t>(ch);
+    const double shifted_mean = sums[c] / count;
+    mean[c] = k[c] + shifted_mean;
+    sq[c] = std::max(0.0, sums[static_cast<size_t>(p.c) + c] - shifted_mean * sums[c]);
+  }
   std::vector<T> scale(static_cast<size_t>(p.c)), shift(static_cast<size_t>(p.c));
   for (int64_t ch = 0; ch < p.c; ++ch) {
     const size_t c = static_cast<size_t>(ch);

@@ -101,6 +101,27 @@ TEST(BatchNormOp, StatsFusedMatchesComposedAndErrors) {
   EXPECT_THROW(ndl::batch_norm(ndl::Tensor(ndl::NDArray::zeros({4, 3})), w, b), ndl::DTypeError);
 }
 
+// Float32 activations whose mean dwarfs their spread (1e4 +- 1e-2): the fused statistics
+// (accumulated in double, shifted by a value of the channel) keep the variance to float
+// precision, where sum(x^2) - n mean^2 in float would lose it entirely.
+TEST(BatchNormOp, StatsOfOffsetChannels) {
+  ndl::manual_seed(22);
+  const ndl::NDArray noise = ndl::NDArray::randn({64, 2, 3, 3}, 0.0, 1e-2, ndl::DType::Float64);
+  const ndl::NDArray x64 = noise + 1e4;
+  ndl::BatchNormStats stats;
+  ndl::batch_norm(ndl::Tensor(x64.astype(ndl::DType::Float32)), ndl::ones({2}), ndl::zeros({2}),
+                  1e-5, &stats);
+  const ndl::Axes axes{0, 2, 3};
+  // The reference is the float64 variance of the float32-rounded inputs.
+  const ndl::NDArray rounded = x64.astype(ndl::DType::Float32).astype(ndl::DType::Float64);
+  const ndl::NDArray centered = rounded - ndl::mean(rounded, axes, true);
+  const std::vector<double> var = ndl::mean(centered * centered, axes).to_vector<double>();
+  for (size_t c = 0; c < 2; ++c) {
+    EXPECT_NEAR(stats.var.to_vector<double>()[c], var[c], 1e-6 * var[c]) << c;
+    EXPECT_NEAR(stats.mean.to_vector<double>()[c], 1e4, 1e-2) << c;
+  }
+}
+
 TEST(LayerNorm1d, ForwardBackwardMatchesPyTorch) {
   ndl::nn::LayerNorm1d ln(4);
   set_values(ln->weight, nn_ref::ln_weight);
