@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
@@ -119,6 +120,32 @@ Problem make_problem(const Shape& input, const Shape& weight, const Shape& out,
   }
   pr.packed = pr.classes.size() != 1 || pr.k(0) != pr.group_in * weight[2] * weight[3];
   return pr;
+}
+
+// A training loop convolves the same few shapes over and over, and a Problem (pixel classes,
+// offset tables) takes a dozen allocations to derive: each thread keeps the ones it used last.
+std::shared_ptr<const Problem> problem_for(const Shape& input, const Shape& weight,
+                                           const Shape& out, const Conv2dParams& p) {
+  struct Entry {
+    Shape input, weight, out;
+    Conv2dParams params;
+    std::shared_ptr<const Problem> problem;
+  };
+  constexpr size_t kKept = 32;
+  thread_local std::vector<Entry> cache;
+  thread_local size_t next = 0;  // the entry to replace when full: oldest first
+  for (const Entry& e : cache) {
+    if (e.input == input && e.weight == weight && e.out == out && e.params == p) return e.problem;
+  }
+  auto problem = std::make_shared<const Problem>(make_problem(input, weight, out, p));
+  Entry entry{input, weight, out, p, problem};
+  if (cache.size() < kKept) {
+    cache.push_back(std::move(entry));
+  } else {
+    cache[next] = std::move(entry);
+    next = (next + 1) % kKept;
+  }
+  return problem;
 }
 
 // The weight (out, group_in, kh, kw) restricted to each class's taps, in the packed layout
@@ -494,7 +521,8 @@ void CpuBackend::conv2d_forward(const StridedView& input, const StridedView& wei
 
 int64_t CpuBackend::conv2d_columns_size(const Shape& input, const Shape& weight, const Shape& out,
                                         const Conv2dParams& params, DType dtype) {
-  const Problem pr = make_problem(input, weight, out, params);
+  const auto problem = problem_for(input, weight, out, params);
+  const Problem& pr = *problem;
   if (pr.direct) return 0;  // its unfolding is a plain copy of the input
   const int64_t elements = pr.batch_columns();
   return elements * static_cast<int64_t>(dtype_size(dtype)) <= kKeptColumnsBudgetBytes ? elements
@@ -506,7 +534,8 @@ void CpuBackend::conv2d_forward_keeping_columns(const StridedView& input, const 
                                                 const Conv2dParams& params,
                                                 const StridedView& columns) {
   check_views("conv2d", {&input, &weight, &out});
-  const Problem pr = make_problem(input.shape, weight.shape, out.shape, params);
+  const auto problem = problem_for(input.shape, weight.shape, out.shape, params);
+  const Problem& pr = *problem;
   if (bias.data != nullptr) {
     NEEDLE_CHECK_AS(ShapeError, bias.shape == Shape{pr.out_channels} && bias.is_contiguous(),
                     "conv2d: bias must be a compact ({}) array, got {}", pr.out_channels,
@@ -550,7 +579,8 @@ bool CpuBackend::conv2d_backward(const StridedView& grad_out, const StridedView&
     if (v->data != nullptr) views.push_back(v);
   }
   check_views(op, views);
-  const Problem pr = make_problem(in.shape, w.shape, grad_out.shape, params);
+  const auto problem = problem_for(in.shape, w.shape, grad_out.shape, params);
+  const Problem& pr = *problem;
   if (input.data != nullptr && grad_input.data != nullptr) {
     NEEDLE_CHECK_AS(ShapeError, input.shape == grad_input.shape,
                     "{}: grad_input {} does not match the input {}", op,
