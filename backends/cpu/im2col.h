@@ -206,8 +206,7 @@ inline std::vector<PixelClass> make_pixel_classes(const ConvGeometry& g, int64_t
 // columns, so the long, contiguous loop is the one over images. Larger classes read the NCHW
 // images directly, one image at a time. to_pixel_major / from_pixel_major convert a chunk of
 // NCHW images (the first at x, `image_stride` elements apart, `plane` = channels * height * width
-// elements each; add_from_pixel_major adds instead of writing), eight images at a time so that
-// both sides move in runs.
+// elements each; add_from_pixel_major adds instead of writing).
 constexpr int64_t kPixelMajorBelow = 8;
 
 inline bool is_pixel_major(const PixelClass& pc) {
@@ -220,37 +219,32 @@ inline bool all_pixel_major(const std::vector<PixelClass>& classes) {
   return std::all_of(classes.begin(), classes.end(), is_pixel_major);
 }
 
-template <typename T>
-void to_pixel_major(const T* x, int64_t image_stride, int64_t images, int64_t plane, T* xt) {
+// Visits every element of a chunk of NCHW images with its place in the pixel-major copy:
+// f(x element, xt element), eight images at a time so that both sides move in runs.
+template <typename X, typename XT, typename F>
+void pair_with_pixel_major(X* x, int64_t image_stride, int64_t images, int64_t plane, XT* xt, F f) {
   for (int64_t i0 = 0; i0 < images; i0 += 8) {
     const int64_t i1 = std::min(images, i0 + 8);
     for (int64_t e = 0; e < plane; ++e) {
       for (int64_t i = i0; i < i1; ++i)
-        xt[e * images + i] = x[i * image_stride + e];
+        f(x[i * image_stride + e], xt[e * images + i]);
     }
   }
+}
+
+template <typename T>
+void to_pixel_major(const T* x, int64_t image_stride, int64_t images, int64_t plane, T* xt) {
+  pair_with_pixel_major(x, image_stride, images, plane, xt, [](const T& a, T& b) { b = a; });
 }
 
 template <typename T>
 void from_pixel_major(const T* xt, int64_t images, int64_t plane, T* x, int64_t image_stride) {
-  for (int64_t i0 = 0; i0 < images; i0 += 8) {
-    const int64_t i1 = std::min(images, i0 + 8);
-    for (int64_t e = 0; e < plane; ++e) {
-      for (int64_t i = i0; i < i1; ++i)
-        x[i * image_stride + e] = xt[e * images + i];
-    }
-  }
+  pair_with_pixel_major(x, image_stride, images, plane, xt, [](T& a, const T& b) { a = b; });
 }
 
 template <typename T>
 void add_from_pixel_major(const T* xt, int64_t images, int64_t plane, T* x, int64_t image_stride) {
-  for (int64_t i0 = 0; i0 < images; i0 += 8) {
-    const int64_t i1 = std::min(images, i0 + 8);
-    for (int64_t e = 0; e < plane; ++e) {
-      for (int64_t i = i0; i < i1; ++i)
-        x[i * image_stride + e] += xt[e * images + i];
-    }
-  }
+  pair_with_pixel_major(x, image_stride, images, plane, xt, [](T& a, const T& b) { a += b; });
 }
 
 // dst[i * n + q] = src[q][i] for i < images, q < n: interleaves n pixel-major runs into

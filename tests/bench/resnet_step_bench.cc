@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "needle/needle.h"
+#include "tests/bench/resnet9_conv_shapes.h"
 
 namespace ndl = needle;
 
@@ -58,18 +59,6 @@ void BM_ResNet9ForwardNoGrad(benchmark::State& state) {
 }
 BENCHMARK(BM_ResNet9ForwardNoGrad)->Arg(128)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 
-// ResNet9's convolutions at batch 128 on 32x32 inputs: (in, out, kernel, stride, input size).
-// The first layer's input needs no gradient, as in the step above.
-void resnet9_conv_shapes(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"in", "out", "k", "s", "hw"});
-  b->Args({3, 16, 7, 4, 32});
-  b->Args({16, 32, 3, 2, 8});
-  b->Args({32, 32, 3, 1, 4});
-  b->Args({32, 64, 3, 2, 4});
-  b->Args({64, 128, 3, 2, 2});
-  b->Args({128, 128, 3, 1, 1});
-}
-
 void BM_ResNet9ConvLayer(benchmark::State& state) {
   ndl::manual_seed(0);
   const int64_t in = state.range(0), out = state.range(1), k = state.range(2);
@@ -83,7 +72,7 @@ void BM_ResNet9ConvLayer(benchmark::State& state) {
     benchmark::DoNotOptimize(w.grad().data().data_ptr());
   }
 }
-BENCHMARK(BM_ResNet9ConvLayer)->Apply(resnet9_conv_shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ResNet9ConvLayer)->Apply(bench_shapes::resnet9_convs)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -143,6 +143,11 @@ TEST(Conv2d, FusedBackwardMatchesTheSeparateGradients) {
         ConvCase{"padding_only_pixels",
                  {3, 2, 1, 1},
                  {4, 2, 1, 1},
+                 conv_test::params(1, 1, 1, 1, 1, 1, 1)},
+        // Columns over the CPU backend's keeping budget (8 MB): unfolded again in the backward.
+        ConvCase{"over_budget",
+                 {40, 16, 24, 24},
+                 {8, 16, 3, 3},
                  conv_test::params(1, 1, 1, 1, 1, 1, 1)}}) {
     for (DType dtype : {DType::Float32, DType::Float64}) {
       manual_seed(11);

@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "../resnet9_conv_shapes.h"
 #include "all_cores.h"
 
 namespace {
@@ -73,17 +74,6 @@ void BM_LibTorchResNet9ForwardNoGrad(benchmark::State& state) {
 }
 BENCHMARK(BM_LibTorchResNet9ForwardNoGrad)->Arg(128)->Unit(benchmark::kMillisecond)->MinTime(3.0);
 
-// The same shapes as BM_ResNet9ConvLayer in the needle benchmark.
-void resnet9_conv_shapes(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"in", "out", "k", "s", "hw"});
-  b->Args({3, 16, 7, 4, 32});
-  b->Args({16, 32, 3, 2, 8});
-  b->Args({32, 32, 3, 1, 4});
-  b->Args({32, 64, 3, 2, 4});
-  b->Args({64, 128, 3, 2, 2});
-  b->Args({128, 128, 3, 1, 1});
-}
-
 void BM_LibTorchResNet9ConvLayer(benchmark::State& state) {
   torch::manual_seed(0);
   const int64_t in = state.range(0), out = state.range(1), k = state.range(2);
@@ -97,7 +87,9 @@ void BM_LibTorchResNet9ConvLayer(benchmark::State& state) {
     benchmark::DoNotOptimize(w.grad().data_ptr());
   }
 }
-BENCHMARK(BM_LibTorchResNet9ConvLayer)->Apply(resnet9_conv_shapes)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LibTorchResNet9ConvLayer)
+    ->Apply(bench_shapes::resnet9_convs)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
