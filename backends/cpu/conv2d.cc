@@ -56,8 +56,8 @@ struct Problem {
   std::vector<int64_t> column_start;
   int64_t image_columns = 0;
   // The weight restricted to each class's taps, class after class: class q's (out_channels, k(q))
-  // block starts at weight_start[q]. `packed` is false when that is the weight itself (one class
-  // with every tap), which then needs no copy.
+  // block starts at weight_start[q]. `packed` is false when that is the weight itself (one
+  // whole-map class with every tap), which then needs no copy.
   std::vector<int64_t> weight_start;
   int64_t packed_weight = 0;
   bool packed = false;
@@ -119,7 +119,9 @@ Problem make_problem(const Shape& input, const Shape& weight, const Shape& out,
     }
     pr.tap_index.push_back(std::move(taps));
   }
-  pr.packed = pr.classes.size() != 1 || pr.k(0) != pr.group_in * weight[2] * weight[3];
+  // By class the columns are tap-major, so the weight is always repacked.
+  pr.packed =
+      pr.by_class || pr.classes.size() != 1 || pr.k(0) != pr.group_in * weight[2] * weight[3];
   return pr;
 }
 
@@ -150,22 +152,44 @@ std::shared_ptr<const Problem> problem_for(const Shape& input, const Shape& weig
 }
 
 // The weight (out, group_in, kh, kw) restricted to each class's taps, in the packed layout
-// (Problem::weight_start), rows in im2col's order. Unpacked, that is the weight itself. Packing
-// runs once per call before the batch is split, so it is spread over the pool too.
+// (Problem::weight_start), rows in the order the columns have them: channel-major (c, tap) for
+// im2col, tap-major (tap, c) for im2col_class. Unpacked, that is the weight itself. By class, the
+// weight is first transposed to (out, kh * kw, group_in), so that each class's rows are runs of
+// whole channels to copy. Packing runs once per call, so it is spread over the pool too.
 template <typename T>
 const T* pack_weight(const T* w, const Problem& pr, std::vector<T>& storage) {
   if (!pr.packed) return w;
+  const int64_t kernel = pr.kernel_h * pr.kernel_w, cin = pr.group_in;
+  const bool parallel = pr.packed_weight >= kParallelThreshold;
+  std::vector<T> tap_major;
+  if (pr.by_class) {
+    tap_major.resize(static_cast<size_t>(pr.out_channels * kernel * cin));
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t o = 0; o < pr.out_channels; ++o) {
+      for (int64_t c = 0; c < cin; ++c) {
+        for (int64_t t = 0; t < kernel; ++t)
+          tap_major[static_cast<size_t>((o * kernel + t) * cin + c)] =
+              w[(o * cin + c) * kernel + t];
+      }
+    }
+  }
   storage.resize(static_cast<size_t>(pr.packed_weight));
   const int64_t rows = static_cast<int64_t>(pr.classes.size()) * pr.out_channels;
-  const int64_t kernel = pr.kernel_h * pr.kernel_w;
-#pragma omp parallel for schedule(static) if (pr.packed_weight >= kParallelThreshold)
+#pragma omp parallel for schedule(static) if (parallel)
   for (int64_t r = 0; r < rows; ++r) {
     const size_t q = static_cast<size_t>(r / pr.out_channels);
     const int64_t o = r % pr.out_channels;
     const std::vector<int32_t>& taps = pr.tap_index[q];
     T* dst = storage.data() + pr.weight_start[q] + o * pr.k(q);
-    for (int64_t c = 0; c < pr.group_in; ++c) {
-      const T* wc = w + (o * pr.group_in + c) * kernel;
+    if (pr.by_class) {
+      for (const int32_t t : taps) {
+        const T* run = tap_major.data() + (o * kernel + t) * cin;
+        dst = std::copy(run, run + cin, dst);
+      }
+      continue;
+    }
+    for (int64_t c = 0; c < cin; ++c) {
+      const T* wc = w + (o * cin + c) * kernel;
       for (const int32_t t : taps)
         *dst++ = wc[t];
     }
@@ -177,14 +201,22 @@ const T* pack_weight(const T* w, const Problem& pr, std::vector<T>& storage) {
 // kh, kw) one; taps no class reads get zero.
 template <typename T>
 void unpack_weight_grad(const T* packed, const Problem& pr, T* w) {
-  const int64_t kernel = pr.kernel_h * pr.kernel_w;
+  const int64_t kernel = pr.kernel_h * pr.kernel_w, cin = pr.group_in;
 #pragma omp parallel for schedule(static) if (pr.packed_weight >= kParallelThreshold)
   for (int64_t o = 0; o < pr.out_channels; ++o) {
-    T* wo = w + o * pr.group_in * kernel;
-    std::fill(wo, wo + pr.group_in * kernel, T(0));
+    T* wo = w + o * cin * kernel;
+    std::fill(wo, wo + cin * kernel, T(0));
     for (size_t q = 0; q < pr.classes.size(); ++q) {
       const T* src = packed + pr.weight_start[q] + o * pr.k(q);
-      for (int64_t c = 0; c < pr.group_in; ++c) {
+      if (pr.by_class) {  // tap-major rows: runs of whole channels
+        for (const int32_t t : pr.tap_index[q]) {
+          for (int64_t c = 0; c < cin; ++c)
+            wo[c * kernel + t] += src[c];
+          src += cin;
+        }
+        continue;
+      }
+      for (int64_t c = 0; c < cin; ++c) {
         for (const int32_t t : pr.tap_index[q])
           wo[c * kernel + t] += *src++;
       }

@@ -305,8 +305,9 @@ void deinterleave_add(const T* src, int64_t n, int64_t images, T* const* dst) {
 }
 
 // Unfolds one class of a chunk of `images` images side by side (image i at column i * class
-// size): col (channels * taps, images * class size), rows `ld` apart. x is the NCHW chunk
-// (image_stride apart), xt its pixel-major copy (used for classes below kPixelMajorBelow).
+// size): col (taps * channels, images * class size), rows `ld` apart, tap-major (row t * channels
+// + c), so that a class's weight is runs of whole channels (conv2d.cc packs it so). x is the NCHW
+// chunk (image_stride apart), xt its pixel-major copy (used for classes below kPixelMajorBelow).
 // Larger classes are unfolded image by image, so that the image being read stays in L1.
 template <typename T>
 void im2col_class(const T* x, int64_t image_stride, const T* xt, int64_t images,
@@ -319,7 +320,7 @@ void im2col_class(const T* x, int64_t image_stride, const T* xt, int64_t images,
         const int32_t* offsets = pc.offsets.data() + t * n;
         for (int64_t q = 0; q < n; ++q)
           runs[q] = xt + (c * plane + offsets[q]) * images;
-        interleave(runs, n, images, col + (c * taps + t) * ld);
+        interleave(runs, n, images, col + (t * g.channels + c) * ld);
       }
     }
     return;
@@ -329,7 +330,7 @@ void im2col_class(const T* x, int64_t image_stride, const T* xt, int64_t images,
       const T* xc = x + i * image_stride + c * plane;
       for (int64_t t = 0; t < taps; ++t) {
         const int32_t* offsets = pc.offsets.data() + t * n;
-        T* dst = col + (c * taps + t) * ld + i * n;
+        T* dst = col + (t * g.channels + c) * ld + i * n;
         for (int64_t q = 0; q < n; ++q)
           dst[q] = xc[offsets[q]];
       }
@@ -351,7 +352,7 @@ void col2im_class(const T* col, int64_t images, const ConvGeometry& g, const Pix
         const int32_t* offsets = pc.offsets.data() + t * n;
         for (int64_t q = 0; q < n; ++q)
           runs[q] = xt + (c * plane + offsets[q]) * images;
-        deinterleave_add(col + (c * taps + t) * ld, n, images, runs);
+        deinterleave_add(col + (t * g.channels + c) * ld, n, images, runs);
       }
     }
     return;
@@ -361,7 +362,7 @@ void col2im_class(const T* col, int64_t images, const ConvGeometry& g, const Pix
       T* xc = x + i * image_stride + c * plane;
       for (int64_t t = 0; t < taps; ++t) {
         const int32_t* offsets = pc.offsets.data() + t * n;
-        const T* src = col + (c * taps + t) * ld + i * n;
+        const T* src = col + (t * g.channels + c) * ld + i * n;
         for (int64_t q = 0; q < n; ++q)
           xc[offsets[q]] += src[q];
       }
