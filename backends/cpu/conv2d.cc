@@ -62,6 +62,8 @@ struct Problem {
   int64_t packed_weight = 0;
   bool packed = false;
   std::vector<std::vector<int32_t>> tap_index;  // per class: its taps as i * kernel_w + j
+  std::vector<int32_t> used_taps;  // the taps some class reads, ascending (i * kernel_w + j)
+  std::vector<int64_t> tap_slot;   // per tap of the kernel: its index in used_taps, or -1
 
   int64_t k(size_t q) const { return group_in * classes[q].taps(); }  // class q's GEMM depth
   int64_t size(size_t q) const { return classes[q].size(); }
@@ -119,6 +121,16 @@ Problem make_problem(const Shape& input, const Shape& weight, const Shape& out,
     }
     pr.tap_index.push_back(std::move(taps));
   }
+  pr.tap_slot.assign(static_cast<size_t>(weight[2] * weight[3]), -1);
+  for (const std::vector<int32_t>& taps : pr.tap_index) {
+    for (const int32_t t : taps)
+      pr.tap_slot[static_cast<size_t>(t)] = 0;
+  }
+  for (size_t t = 0; t < pr.tap_slot.size(); ++t) {
+    if (pr.tap_slot[t] < 0) continue;
+    pr.tap_slot[t] = static_cast<int64_t>(pr.used_taps.size());
+    pr.used_taps.push_back(static_cast<int32_t>(t));
+  }
   // By class the columns are tap-major, so the weight is always repacked.
   pr.packed =
       pr.by_class || pr.classes.size() != 1 || pr.k(0) != pr.group_in * weight[2] * weight[3];
@@ -151,47 +163,46 @@ std::shared_ptr<const Problem> problem_for(const Shape& input, const Shape& weig
   return problem;
 }
 
+// Packing and unpacking run once per call, before or after the batch is split, while the pool's
+// threads are awake: spread over them from this many elements on.
+constexpr int64_t kPackParallelThreshold = 8192;
+
 // The weight (out, group_in, kh, kw) restricted to each class's taps, in the packed layout
 // (Problem::weight_start), rows in the order the columns have them: channel-major (c, tap) for
-// im2col, tap-major (tap, c) for im2col_class. Unpacked, that is the weight itself. By class, the
-// weight is first transposed to (out, kh * kw, group_in), so that each class's rows are runs of
-// whole channels to copy. Packing runs once per call, so it is spread over the pool too.
+// im2col, tap-major (tap, c) for im2col_class. Unpacked, that is the weight itself. By class,
+// each output channel's live taps are first transposed to (tap, group_in), so that each class's
+// rows are runs of whole channels to copy.
 template <typename T>
 const T* pack_weight(const T* w, const Problem& pr, std::vector<T>& storage) {
   if (!pr.packed) return w;
   const int64_t kernel = pr.kernel_h * pr.kernel_w, cin = pr.group_in;
-  const bool parallel = pr.packed_weight >= kParallelThreshold;
-  std::vector<T> tap_major;
-  if (pr.by_class) {
-    tap_major.resize(static_cast<size_t>(pr.out_channels * kernel * cin));
-#pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t o = 0; o < pr.out_channels; ++o) {
-      for (int64_t c = 0; c < cin; ++c) {
-        for (int64_t t = 0; t < kernel; ++t)
-          tap_major[static_cast<size_t>((o * kernel + t) * cin + c)] =
-              w[(o * cin + c) * kernel + t];
-      }
-    }
-  }
+  const int64_t used = static_cast<int64_t>(pr.used_taps.size());
   storage.resize(static_cast<size_t>(pr.packed_weight));
-  const int64_t rows = static_cast<int64_t>(pr.classes.size()) * pr.out_channels;
-#pragma omp parallel for schedule(static) if (parallel)
-  for (int64_t r = 0; r < rows; ++r) {
-    const size_t q = static_cast<size_t>(r / pr.out_channels);
-    const int64_t o = r % pr.out_channels;
-    const std::vector<int32_t>& taps = pr.tap_index[q];
-    T* dst = storage.data() + pr.weight_start[q] + o * pr.k(q);
-    if (pr.by_class) {
-      for (const int32_t t : taps) {
-        const T* run = tap_major.data() + (o * kernel + t) * cin;
-        dst = std::copy(run, run + cin, dst);
+#pragma omp parallel for schedule(static) if (pr.packed_weight >= kPackParallelThreshold)
+  for (int64_t o = 0; o < pr.out_channels; ++o) {
+    const T* wo = w + o * cin * kernel;
+    if (!pr.by_class) {
+      for (size_t q = 0; q < pr.classes.size(); ++q) {
+        T* dst = storage.data() + pr.weight_start[q] + o * pr.k(q);
+        for (int64_t c = 0; c < cin; ++c) {
+          for (const int32_t t : pr.tap_index[q])
+            *dst++ = wo[c * kernel + t];
+        }
       }
       continue;
     }
+    thread_local std::vector<T> tap_major;
+    tap_major.resize(static_cast<size_t>(used * cin));
     for (int64_t c = 0; c < cin; ++c) {
-      const T* wc = w + (o * cin + c) * kernel;
-      for (const int32_t t : taps)
-        *dst++ = wc[t];
+      for (int64_t u = 0; u < used; ++u)
+        tap_major[static_cast<size_t>(u * cin + c)] = wo[c * kernel + pr.used_taps[u]];
+    }
+    for (size_t q = 0; q < pr.classes.size(); ++q) {
+      T* dst = storage.data() + pr.weight_start[q] + o * pr.k(q);
+      for (const int32_t t : pr.tap_index[q]) {
+        const T* run = tap_major.data() + pr.tap_slot[t] * cin;
+        dst = std::copy(run, run + cin, dst);
+      }
     }
   }
   return storage.data();
@@ -202,24 +213,35 @@ const T* pack_weight(const T* w, const Problem& pr, std::vector<T>& storage) {
 template <typename T>
 void unpack_weight_grad(const T* packed, const Problem& pr, T* w) {
   const int64_t kernel = pr.kernel_h * pr.kernel_w, cin = pr.group_in;
-#pragma omp parallel for schedule(static) if (pr.packed_weight >= kParallelThreshold)
+  const int64_t used = static_cast<int64_t>(pr.used_taps.size());
+#pragma omp parallel for schedule(static) if (pr.packed_weight >= kPackParallelThreshold)
   for (int64_t o = 0; o < pr.out_channels; ++o) {
     T* wo = w + o * cin * kernel;
     std::fill(wo, wo + cin * kernel, T(0));
+    if (!pr.by_class) {
+      for (size_t q = 0; q < pr.classes.size(); ++q) {
+        const T* src = packed + pr.weight_start[q] + o * pr.k(q);
+        for (int64_t c = 0; c < cin; ++c) {
+          for (const int32_t t : pr.tap_index[q])
+            wo[c * kernel + t] += *src++;
+        }
+      }
+      continue;
+    }
+    thread_local std::vector<T> tap_major;
+    tap_major.assign(static_cast<size_t>(used * cin), T(0));
     for (size_t q = 0; q < pr.classes.size(); ++q) {
       const T* src = packed + pr.weight_start[q] + o * pr.k(q);
-      if (pr.by_class) {  // tap-major rows: runs of whole channels
-        for (const int32_t t : pr.tap_index[q]) {
-          for (int64_t c = 0; c < cin; ++c)
-            wo[c * kernel + t] += src[c];
-          src += cin;
-        }
-        continue;
+      for (const int32_t t : pr.tap_index[q]) {
+        T* run = tap_major.data() + pr.tap_slot[t] * cin;
+        for (int64_t c = 0; c < cin; ++c)
+          run[c] += src[c];
+        src += cin;
       }
-      for (int64_t c = 0; c < cin; ++c) {
-        for (const int32_t t : pr.tap_index[q])
-          wo[c * kernel + t] += *src++;
-      }
+    }
+    for (int64_t c = 0; c < cin; ++c) {
+      for (int64_t u = 0; u < used; ++u)
+        wo[c * kernel + pr.used_taps[u]] = tap_major[static_cast<size_t>(u * cin + c)];
     }
   }
 }
