@@ -10,13 +10,13 @@
 #include <cblas.h>
 
 #include <algorithm>
-#include <cstring>
 #include <memory>
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/im2col.h"
 #include "backends/cpu/strided_loop.h"
+#include "needle/conv.h"
 
 namespace needle::cpu_backend {
 namespace {
@@ -246,6 +246,16 @@ void unpack_weight_grad(const T* packed, const Problem& pr, T* w) {
   }
 }
 
+// The shapes and parameters as conv2d checks them (needle/conv.h): conv.cc validates before it
+// calls, but the Backend can also be called directly, and the kernels trust the shapes.
+void check_shapes(const char* op, const Shape& input, const Shape& weight, const Shape& out,
+                  const Conv2dParams& p) {
+  const Shape expected = conv2d_output_shape(input, weight, p, op);
+  NEEDLE_CHECK_AS(ShapeError, out == expected,
+                  "{}: output has shape {}, expected {} for input {} and weight {}", op,
+                  shape_str(out), shape_str(expected), shape_str(input), shape_str(weight));
+}
+
 void check_views(const char* op, const std::vector<const StridedView*>& views) {
   const StridedView& first = **views.begin();
   for (const StridedView* v : views) {
@@ -317,11 +327,6 @@ struct ColumnBlock {
   }
 };
 
-template <typename T>
-ColumnBlock<T> kept_block(T* kept, const Problem& pr, int64_t g) {
-  return {kept + g * pr.batch * pr.image_columns, pr.batch, 0};
-}
-
 // Unfolds group g of images [n0, n0 + m) into `block`, every class.
 template <typename T>
 void unfold_chunk(const T* x, const Problem& pr, int64_t g, int64_t n0, int64_t m,
@@ -342,6 +347,24 @@ void unfold_chunk(const T* x, const Problem& pr, int64_t g, int64_t n0, int64_t 
     im2col_class(xg, image_stride, xt, m, pr.geo, pr.classes[q], block.at(pr, q, n0),
                  block.ld(pr, q));
   }
+}
+
+// The column matrices group g of images [n0, n0 + m) multiplies: the kept columns (which the
+// forward pass fills: fill_kept), the image itself (a single 1x1 image), or scratch unfolded now.
+template <typename T>
+ColumnBlock<T> columns_for(const T* x, const Problem& pr, int64_t g, int64_t n0, int64_t m, T* kept,
+                           bool fill_kept) {
+  if (kept != nullptr) {
+    const ColumnBlock<T> block{kept + g * pr.batch * pr.image_columns, pr.batch, 0};
+    if (fill_kept) unfold_chunk(x, pr, g, n0, m, block);
+    return block;
+  }
+  if (pr.direct && m == 1) {  // read only: the GEMM multiplies the image in place
+    return {const_cast<T*>(x) + (n0 * pr.in_channels + g * pr.group_in) * pr.hw_in, 1, n0};
+  }
+  const ColumnBlock<T> block{scratch<T>(0, static_cast<size_t>(m * pr.image_columns)), m, n0};
+  unfold_chunk(x, pr, g, n0, m, block);
+  return block;
 }
 
 // Copies class q's pixels of group g of an NCHW output-shaped array, images [n0, n0 + m), into
@@ -397,16 +420,7 @@ void forward_typed(const StridedView& input, const StridedView& weight, const St
   T* y = out.ptr<T>();
   for_each_chunk<T>(pr, [&](int64_t n0, int64_t m, int) {
     for (int64_t g = 0; g < pr.geo.p.groups; ++g) {
-      // A single 1x1 image is its own column matrix.
-      const bool own_columns = pr.direct && m == 1 && kept == nullptr;
-      ColumnBlock<T> block{const_cast<T*>(x) + (n0 * pr.in_channels + g * pr.group_in) * pr.hw_in,
-                           1, n0};
-      if (kept != nullptr) {
-        block = kept_block(kept, pr, g);
-      } else if (!own_columns) {
-        block = {scratch<T>(0, static_cast<size_t>(m * pr.image_columns)), m, n0};
-      }
-      if (!own_columns) unfold_chunk(x, pr, g, n0, m, block);
+      const ColumnBlock<T> block = columns_for(x, pr, g, n0, m, kept, true);
       T* yg = y + (n0 * pr.out_channels + g * pr.group_out) * pr.hw_out;
       for (size_t q = 0; q < pr.classes.size(); ++q) {
         const int64_t n = pr.size(q), ld = m * n;
@@ -477,18 +491,10 @@ void backward_typed(const Problem& pr, const T* dy, const T* x, const T* weight,
       std::fill(acc, acc + asize, T(0));
     }
     for (int64_t g = 0; g < pr.geo.p.groups; ++g) {
-      // The columns the weight gradient multiplies: kept, the image itself, or unfolded now.
-      ColumnBlock<T> block;
-      if (out.dw != nullptr) {
-        if (kept != nullptr) {
-          block = kept_block(const_cast<T*>(kept), pr, g);
-        } else if (pr.direct && m == 1) {
-          block = {const_cast<T*>(x) + (n0 * pr.in_channels + g * pr.group_in) * pr.hw_in, 1, n0};
-        } else {
-          block = {scratch<T>(0, static_cast<size_t>(m * pr.image_columns)), m, n0};
-          unfold_chunk(x, pr, g, n0, m, block);
-        }
-      }
+      // The columns the weight gradient multiplies (the forward's, when it kept them).
+      const ColumnBlock<T> block = out.dw != nullptr
+                                       ? columns_for(x, pr, g, n0, m, const_cast<T*>(kept), false)
+                                       : ColumnBlock<T>{};
       // The input gradient: a single 1x1 image's GEMM writes dx itself; small classes fold
       // into a pixel-major copy of the chunk (im2col.h), which is written (or, when some class
       // folds straight into dx, added) into dx at the end.
@@ -579,6 +585,7 @@ void CpuBackend::conv2d_forward(const StridedView& input, const StridedView& wei
 
 int64_t CpuBackend::conv2d_columns_size(const Shape& input, const Shape& weight, const Shape& out,
                                         const Conv2dParams& params, DType dtype) {
+  check_shapes("conv2d_columns_size", input, weight, out, params);
   const auto problem = problem_for(input, weight, out, params);
   const Problem& pr = *problem;
   if (pr.direct) return 0;  // its unfolding is a plain copy of the input
@@ -592,6 +599,7 @@ void CpuBackend::conv2d_forward_keeping_columns(const StridedView& input, const 
                                                 const Conv2dParams& params,
                                                 const StridedView& columns) {
   check_views("conv2d", {&input, &weight, &out});
+  check_shapes("conv2d", input.shape, weight.shape, out.shape, params);
   const auto problem = problem_for(input.shape, weight.shape, out.shape, params);
   const Problem& pr = *problem;
   if (bias.data != nullptr) {
@@ -618,7 +626,7 @@ void CpuBackend::conv2d_backward_weight(const StridedView& input, const StridedV
                   StridedView{});
 }
 
-bool CpuBackend::conv2d_backward(const StridedView& grad_out, const StridedView& input,
+void CpuBackend::conv2d_backward(const StridedView& grad_out, const StridedView& input,
                                  const StridedView& weight, const StridedView& grad_input,
                                  const StridedView& grad_weight, const StridedView& grad_bias,
                                  const Conv2dParams& params, const StridedView& columns) {
@@ -637,6 +645,7 @@ bool CpuBackend::conv2d_backward(const StridedView& grad_out, const StridedView&
     if (v->data != nullptr) views.push_back(v);
   }
   check_views(op, views);
+  check_shapes(op, in.shape, w.shape, grad_out.shape, params);
   const auto problem = problem_for(in.shape, w.shape, grad_out.shape, params);
   const Problem& pr = *problem;
   if (input.data != nullptr && grad_input.data != nullptr) {
@@ -664,7 +673,6 @@ bool CpuBackend::conv2d_backward(const StridedView& grad_out, const StridedView&
     backward_typed<T>(pr, grad_out.ptr<T>(), ptr(input), ptr(weight), kept,
                       Gradients<T>{ptr(grad_input), ptr(grad_weight), ptr(grad_bias)});
   });
-  return true;
 }
 
 }  // namespace needle::cpu_backend

@@ -63,7 +63,7 @@ class CpuBackend : public Backend {
                               const StridedView& grad_weight, const Conv2dParams& params) override;
   // Keeps the forward's columns when they fit kKeptColumnsBudgetBytes (conv2d.cc); the two
   // separate gradients above are this fused pass asked for one gradient each.
-  bool conv2d_backward(const StridedView& grad_out, const StridedView& input,
+  void conv2d_backward(const StridedView& grad_out, const StridedView& input,
                        const StridedView& weight, const StridedView& grad_input,
                        const StridedView& grad_weight, const StridedView& grad_bias,
                        const Conv2dParams& params, const StridedView& columns) override;

@@ -40,6 +40,7 @@
 #include "backends/cuda/cuda_check.h"
 #include "backends/cuda/layout.h"
 #include "backends/cuda/stream.h"
+#include "needle/conv.h"
 #include "needle/error.h"
 
 namespace needle::cuda_backend {
@@ -178,12 +179,11 @@ Problem make_problem(const char* op, const StridedView& x, const StridedView& wt
   NEEDLE_CHECK_AS(DTypeError, x.dtype == DType::Float32 || x.dtype == DType::Float64,
                   "{}: dtype {} is not supported (float32 or float64 expected)", op,
                   dtype_name(x.dtype));
-  NEEDLE_CHECK_AS(ShapeError,
-                  p.stride_h > 0 && p.stride_w > 0 && p.dilation_h > 0 && p.dilation_w > 0 &&
-                      p.pad_h >= 0 && p.pad_w >= 0 && p.groups > 0,
-                  "{}: stride and dilation must be positive, padding non-negative and groups "
-                  "positive, got {}",
-                  op, params_str(p));
+  // The shapes and parameters themselves: the same check as conv2d's (needle/conv.h).
+  const Shape expected = conv2d_output_shape(x.shape, wt.shape, p, op);
+  NEEDLE_CHECK_AS(ShapeError, y.shape == expected,
+                  "{}: output has shape {}, expected {} for input {} and weight {}", op,
+                  shape_str(y.shape), shape_str(expected), shape_str(x.shape), shape_str(wt.shape));
   pr.dtype = x.dtype;
   pr.p = p;
   pr.n = x.shape[0];
@@ -193,22 +193,8 @@ Problem make_problem(const char* op, const StridedView& x, const StridedView& wt
   pr.o = wt.shape[0];
   pr.kh = wt.shape[2];
   pr.kw = wt.shape[3];
-  NEEDLE_CHECK_AS(
-      ShapeError,
-      pr.o > 0 && pr.kh > 0 && pr.kw > 0 && pr.o % p.groups == 0 && wt.shape[1] * p.groups == pr.c,
-      "{}: weight {} does not fit input {} with groups={}", op, shape_str(wt.shape),
-      shape_str(x.shape), p.groups);
-  const int64_t span_h = p.dilation_h * (pr.kh - 1) + 1;
-  const int64_t span_w = p.dilation_w * (pr.kw - 1) + 1;
-  NEEDLE_CHECK_AS(ShapeError, pr.h + 2 * p.pad_h >= span_h && pr.w + 2 * p.pad_w >= span_w,
-                  "{}: kernel {} spans more than the padded input {} ({})", op, shape_str(wt.shape),
-                  shape_str(x.shape), params_str(p));
-  pr.ho = (pr.h + 2 * p.pad_h - span_h) / p.stride_h + 1;
-  pr.wo = (pr.w + 2 * p.pad_w - span_w) / p.stride_w + 1;
-  NEEDLE_CHECK_AS(ShapeError, y.shape == Shape({pr.n, pr.o, pr.ho, pr.wo}),
-                  "{}: output has shape {}, expected ({}, {}, {}, {}) for input {} and weight {}",
-                  op, shape_str(y.shape), pr.n, pr.o, pr.ho, pr.wo, shape_str(x.shape),
-                  shape_str(wt.shape));
+  pr.ho = expected[2];
+  pr.wo = expected[3];
   // cuDNN's legacy API takes int dimensions and indexes each tensor with 32 bits.
   bool fits = x.numel() <= INT_MAX && wt.numel() <= INT_MAX && y.numel() <= INT_MAX;
   for (int64_t v : {p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.dilation_h, p.dilation_w})

@@ -217,18 +217,16 @@ class Backend {
   virtual void conv2d_backward_weight(const StridedView& input, const StridedView& grad_out,
                                       const StridedView& grad_weight, const Conv2dParams& params);
 
-  // --- convolution: fused backward, and the unfolded input kept for it (optional) ------------
-  // All of a convolution's gradients in one pass over grad_out: grad_input (as
-  // conv2d_backward_input, needs `weight`), grad_weight (as conv2d_backward_weight, needs
-  // `input`) and grad_bias (O) = grad_out summed over N, H and W. Views with data == nullptr are
-  // gradients not asked for (or inputs not needed). A backend that does not fuse these returns
-  // false, and the caller (src/autograd/ops/conv.cc) makes the separate calls instead.
-  virtual bool conv2d_backward(const StridedView& grad_out, const StridedView& input,
+  // --- convolution: all gradients at once, and the unfolded input kept for them --------------
+  // All of a convolution's gradients in one call: grad_input (as conv2d_backward_input, needs
+  // `weight`), grad_weight (as conv2d_backward_weight, needs `input`) and grad_bias (O) =
+  // grad_out summed over N, H and W. Views with data == nullptr are gradients not asked for (or
+  // inputs not needed); `columns` is described below. The default makes the separate calls
+  // (and a sum reduction for the bias); a backend can fuse them into one pass over grad_out.
+  virtual void conv2d_backward(const StridedView& grad_out, const StridedView& input,
                                const StridedView& weight, const StridedView& grad_input,
                                const StridedView& grad_weight, const StridedView& grad_bias,
-                               const Conv2dParams& params, const StridedView& columns) {
-    return false;
-  }
+                               const Conv2dParams& params, const StridedView& columns);
   // A backend that convolves by unfolding the input into a column matrix (im2col + GEMM) would
   // unfold the same input twice per training step: in the forward pass and again for the weight
   // gradient. The autograd op can instead keep the forward's columns until the backward pass.

@@ -190,6 +190,54 @@ TEST(Conv2d, FusedBackwardComputesWhatIsAsked) {
   conv2d(x2, w2, Tensor(), p).backward(g);
   EXPECT_EQ(w2.grad().to_vector<double>(),
             conv2d_backward_weight(x2, g, w2.shape(), p).to_vector<double>());
+  // Only the bias trained (input and weight frozen).
+  Tensor b(NDArray::rand({5}, -1, 1, DType::Float64), true);
+  conv2d(x2, w.detach(), b, p).backward(g);
+  EXPECT_FALSE(w.grad().defined());
+  const std::vector<double> db = sum(g, {0, 2, 3}).to_vector<double>();
+  const std::vector<double> got = b.grad().to_vector<double>();
+  ASSERT_EQ(got.size(), db.size());
+  for (size_t i = 0; i < db.size(); ++i)
+    EXPECT_NEAR(got[i], db[i], 1e-12 * (1 + std::abs(db[i])));
+}
+
+// A backend that does not fuse the gradients gets Backend::conv2d_backward's default: the
+// separate kernels and a sum reduction for the bias. Composed from the CPU's own kernels, it
+// must give what the CPU's fused pass gives.
+TEST(Conv2d, DefaultAllGradientsComposeTheSeparateKernels) {
+  manual_seed(13);
+  Backend& cpu = backend_for(needle::cpu());
+  const Conv2dParams p = conv_test::params(2, 1, 1, 0, 1, 1, 2);
+  NDArray x = NDArray::rand({5, 4, 7, 6}, -1, 1, DType::Float64);
+  NDArray w = NDArray::rand({6, 2, 3, 3}, -1, 1, DType::Float64);
+  const Shape ys = conv2d_output_shape(x.shape(), w.shape(), p);
+  NDArray g = NDArray::rand(ys, -1, 1, DType::Float64);
+  std::vector<NDArray> fused, composed;
+  for (std::vector<NDArray>* out : {&fused, &composed}) {
+    *out = {NDArray::empty(x.shape(), DType::Float64), NDArray::empty(w.shape(), DType::Float64),
+            NDArray::empty({6}, DType::Float64)};
+    const auto& o = *out;
+    if (out == &fused) {
+      cpu.conv2d_backward(g.view(), x.view(), w.view(), o[0].view(), o[1].view(), o[2].view(), p,
+                          StridedView{});
+    } else {
+      cpu.Backend::conv2d_backward(g.view(), x.view(), w.view(), o[0].view(), o[1].view(),
+                                   o[2].view(), p, StridedView{});
+    }
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    const std::vector<double> a = fused[i].to_vector<double>(), e = composed[i].to_vector<double>();
+    ASSERT_EQ(a.size(), e.size());
+    for (size_t j = 0; j < a.size(); ++j)
+      EXPECT_NEAR(a[j], e[j], 1e-12 * (1 + std::abs(e[j]))) << "gradient " << i << " at " << j;
+  }
+  NDArray short_bias = NDArray::empty({5}, DType::Float64);
+  testing::expect_error<ShapeError>(
+      [&] {
+        cpu.Backend::conv2d_backward(g.view(), x.view(), w.view(), StridedView{}, StridedView{},
+                                     short_bias.view(), p, StridedView{});
+      },
+      "conv2d_backward: grad_bias must be a compact (6) array");
 }
 
 // The Backend entry points check what they are handed.
@@ -229,6 +277,26 @@ TEST(Conv2d, FusedBackwardAndKeptColumnsAreChecked) {
                             p, StridedView{});
       },
       "conv2d_backward: grad_bias must be a compact (4) array");
+  // Shapes that do not make a convolution are refused before any kernel runs.
+  NDArray wrong_out = NDArray::empty({2, 4, 3, 3});
+  testing::expect_error<ShapeError>(
+      [&] {
+        cpu.conv2d_backward(wrong_out.view(), x.view(), w.view(), dx.view(), dw.view(),
+                            StridedView{}, p, StridedView{});
+      },
+      "conv2d_backward: output has shape (2, 4, 3, 3), expected (2, 4, 4, 4)");
+  testing::expect_error<ShapeError>(
+      [&] {
+        cpu.conv2d_forward(x.view(), NDArray::zeros({4, 2, 3, 3}).view(), StridedView{}, y.view(),
+                           p);
+      },
+      "conv2d: input (2, 3, 4, 4) has 3 channels but weight (4, 2, 3, 3)");
+  testing::expect_error<ShapeError>(
+      [&] {
+        (void)cpu.conv2d_columns_size(xs, ws, ys, conv_test::params(0, 1, 1, 1, 1, 1, 1),
+                                      DType::Float32);
+      },
+      "conv2d_columns_size: stride and dilation must be positive");
   // A 1x1 stride-1 convolution reads the image as it is: nothing worth keeping.
   EXPECT_EQ(cpu.conv2d_columns_size(xs, {4, 3, 1, 1}, ys, Conv2dParams{}, DType::Float32), 0);
 }

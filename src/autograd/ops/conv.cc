@@ -2,9 +2,9 @@
 // argument, conv2d_backward_input(g, w) = dB/dx and conv2d_backward_weight(x, g) = dB/dw; the
 // gradients of those two ops are again conv2d / conv2d_backward_* of other arguments, so every
 // order of derivative is built from the same three backend kernels. A plain backward pass (the
-// gradient not itself differentiated) instead asks the backend for every gradient in one fused
-// pass (Backend::conv2d_backward), which reuses what the forward unfolded the input into when
-// the backend kept it (im2col columns, Backend::conv2d_columns_size).
+// gradient not itself differentiated) instead asks the backend for every gradient in one call
+// (Backend::conv2d_backward, one fused pass on the CPU), which reuses what the forward unfolded
+// the input into when the backend kept it (im2col columns, Backend::conv2d_columns_size).
 #include "needle/conv.h"
 
 #include <vector>
@@ -29,37 +29,9 @@ std::string params_str(const Conv2dParams& p) {
                      p.stride_w, p.pad_h, p.pad_w, p.dilation_h, p.dilation_w, p.groups);
 }
 
-// Validates a convolution of `x` with `w` and returns the output shape.
-Shape conv_shape(const Shape& x, const Shape& w, const Conv2dParams& p, const char* op) {
-  NEEDLE_CHECK_AS(ShapeError, x.size() == 4 && w.size() == 4,
-                  "{}: expected a 4-D input (N, C, H, W) and a 4-D weight (O, C/groups, kh, kw), "
-                  "got input {} and weight {}",
-                  op, shape_str(x), shape_str(w));
-  NEEDLE_CHECK_AS(ShapeError,
-                  p.stride_h > 0 && p.stride_w > 0 && p.dilation_h > 0 && p.dilation_w > 0 &&
-                      p.pad_h >= 0 && p.pad_w >= 0 && p.groups > 0,
-                  "{}: stride and dilation must be positive, padding non-negative and groups "
-                  "positive, got {}",
-                  op, params_str(p));
-  NEEDLE_CHECK_AS(ShapeError, x[1] % p.groups == 0 && w[0] % p.groups == 0,
-                  "{}: groups={} must divide both the input channels and the output channels: "
-                  "input {}, weight {}",
-                  op, p.groups, shape_str(x), shape_str(w));
-  NEEDLE_CHECK_AS(ShapeError, w[1] * p.groups == x[1],
-                  "{}: input {} has {} channels but weight {} with groups={} expects {}", op,
-                  shape_str(x), x[1], shape_str(w), p.groups, w[1] * p.groups);
-  NEEDLE_CHECK_AS(ShapeError, w[2] > 0 && w[3] > 0 && w[0] > 0,
-                  "{}: weight {} has an empty dimension", op, shape_str(w));
-  const int64_t ho = conv_output_size(x[2], w[2], p.stride_h, p.pad_h, p.dilation_h, op);
-  const int64_t wo = conv_output_size(x[3], w[3], p.stride_w, p.pad_w, p.dilation_w, op);
-  return {x[0], w[0], ho, wo};
-}
-
-// The convolution; with keep_columns, also the backend's unfolded input in `columns` (left
-// undefined when the backend keeps none for these shapes).
 NDArray forward(const NDArray& x, const NDArray& w, const NDArray* b, const Conv2dParams& p,
                 bool keep_columns, NDArray& columns) {
-  const Shape out_shape = conv_shape(x.shape(), w.shape(), p, "conv2d");
+  const Shape out_shape = conv2d_output_shape(x.shape(), w.shape(), p, "conv2d");
   const NDArray xc = x.compact(), wc = w.compact();
   const NDArray bc = b != nullptr ? b->compact() : NDArray();
   NDArray out = NDArray::empty(out_shape, x.dtype(), x.device());
@@ -93,28 +65,29 @@ NDArray backward_weight(const NDArray& x, const NDArray& g, const Shape& w_shape
   return out;
 }
 
-// Every gradient conv2d's inputs need, from the backend's fused pass (the weight's from the
-// kept `columns` when defined); empty when the backend has none.
-std::vector<Tensor> fused_gradients(const Tensor& g, const Tensor& out, const Conv2dParams& p,
-                                    const NDArray& columns) {
+// Every gradient conv2d's inputs need, from one backend call (one fused pass on the CPU; the
+// weight's from the kept `columns` when defined).
+std::vector<Tensor> all_gradients(const Tensor& g, const Tensor& out, const Conv2dParams& p,
+                                  const NDArray& columns) {
   const auto& inputs = out.node()->inputs;
   const NDArray& x = inputs[0].data();
   const NDArray& w = inputs[1].data();
-  const bool want_x = inputs[0].requires_grad(), want_w = inputs[1].requires_grad();
-  const bool want_b = inputs.size() == 3 && inputs[2].requires_grad();
+  const bool want_w = inputs[1].requires_grad();
   const NDArray gc = g.data().compact();
-  const NDArray xc = want_w ? x.compact() : NDArray(), wc = want_x ? w.compact() : NDArray();
+  // Both are passed whatever is asked: the backend takes the problem's shapes from them (they are
+  // compact already unless a view was convolved).
+  const NDArray xc = x.compact(), wc = w.compact();
   std::vector<NDArray> grads(inputs.size());
-  if (want_x) grads[0] = NDArray::empty(x.shape(), x.dtype(), x.device());
+  if (inputs[0].requires_grad()) grads[0] = NDArray::empty(x.shape(), x.dtype(), x.device());
   if (want_w) grads[1] = NDArray::empty(w.shape(), w.dtype(), w.device());
-  if (want_b) grads[2] = NDArray::empty({w.shape()[0]}, w.dtype(), w.device());
-  auto view = [](const NDArray& a) { return a.defined() ? a.view() : StridedView{}; };
-  if (!backend_for(x.device())
-           .conv2d_backward(gc.view(), view(xc), view(wc), view(grads[0]), view(grads[1]),
-                            grads.size() == 3 ? view(grads[2]) : StridedView{}, p,
-                            want_w ? view(columns) : StridedView{})) {
-    return {};
+  if (grads.size() == 3 && inputs[2].requires_grad()) {
+    grads[2] = NDArray::empty({w.shape()[0]}, w.dtype(), w.device());
   }
+  auto view = [](const NDArray& a) { return a.defined() ? a.view() : StridedView{}; };
+  backend_for(x.device())
+      .conv2d_backward(gc.view(), xc.view(), wc.view(), view(grads[0]), view(grads[1]),
+                       grads.size() == 3 ? view(grads[2]) : StridedView{}, p,
+                       want_w ? view(columns) : StridedView{});
   std::vector<Tensor> result;
   for (NDArray& a : grads)
     result.push_back(a.defined() ? Tensor(std::move(a)) : Tensor());
@@ -137,11 +110,8 @@ struct Conv2dOp final : Op {
     return forward(in[0], in[1], &in[2], p, keep_columns, columns);
   }
   Grads gradient(const Tensor& g, const Tensor& out) const override {
-    if (!autograd::grad_mode_enabled) {
-      Grads fused = fused_gradients(g, out, p, columns);
-      if (!fused.empty()) return fused;
-    }
-    // Differentiable: every gradient is again an op (and the backend's, if it has no fused pass).
+    if (!autograd::grad_mode_enabled) return all_gradients(g, out, p, columns);
+    // Differentiable (create_graph): every gradient is again an op.
     const Tensor& x = input(out, 0);
     const Tensor& w = input(out, 1);
     Grads grads(out.node()->inputs.size());
@@ -214,8 +184,35 @@ int64_t conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad
   return (in + 2 * padding - span) / stride + 1;
 }
 
+Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p, const char* op) {
+  NEEDLE_CHECK_AS(ShapeError, x.size() == 4 && w.size() == 4,
+                  "{}: expected a 4-D input (N, C, H, W) and a 4-D weight (O, C/groups, kh, kw), "
+                  "got input {} and weight {}",
+                  op, shape_str(x), shape_str(w));
+  NEEDLE_CHECK_AS(ShapeError,
+                  p.stride_h > 0 && p.stride_w > 0 && p.dilation_h > 0 && p.dilation_w > 0 &&
+                      p.pad_h >= 0 && p.pad_w >= 0 && p.groups > 0,
+                  "{}: stride and dilation must be positive, padding non-negative and groups "
+                  "positive, got {}",
+                  op, params_str(p));
+  NEEDLE_CHECK_AS(ShapeError, x[1] % p.groups == 0 && w[0] % p.groups == 0,
+                  "{}: groups={} must divide both the input channels and the output channels: "
+                  "input {}, weight {}",
+                  op, p.groups, shape_str(x), shape_str(w));
+  NEEDLE_CHECK_AS(ShapeError, w[1] * p.groups == x[1],
+                  "{}: input {} has {} channels but weight {} with groups={} expects {}", op,
+                  shape_str(x), x[1], shape_str(w), p.groups, w[1] * p.groups);
+  NEEDLE_CHECK_AS(ShapeError, w[2] > 0 && w[3] > 0 && w[0] > 0,
+                  "{}: weight {} has an empty dimension", op, shape_str(w));
+  const int64_t ho = conv_output_size(x[2], w[2], p.stride_h, p.pad_h, p.dilation_h, op);
+  const int64_t wo = conv_output_size(x[3], w[3], p.stride_w, p.pad_w, p.dilation_w, op);
+  return {x[0], w[0], ho, wo};
+}
+
+// The convolution; with keep_columns, also the backend's unfolded input in `columns` (left
+// undefined when the backend keeps none for these shapes).
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p) {
-  const Shape out_shape = conv_shape(x.shape(), w.shape(), p, "conv2d");
+  const Shape out_shape = conv2d_output_shape(x.shape(), w.shape(), p, "conv2d");
   check_same("conv2d", x, "input", w, "weight");
   // Worth keeping the unfolded input only when a weight gradient will be asked for.
   const bool keep_columns = autograd::grad_mode_enabled && w.requires_grad();
@@ -235,7 +232,8 @@ Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, int64_t stri
 
 Tensor conv2d_backward_input(const Tensor& grad_out, const Tensor& weight, const Shape& input_shape,
                              const Conv2dParams& p) {
-  const Shape out_shape = conv_shape(input_shape, weight.shape(), p, "conv2d_backward_input");
+  const Shape out_shape =
+      conv2d_output_shape(input_shape, weight.shape(), p, "conv2d_backward_input");
   NEEDLE_CHECK_AS(ShapeError, grad_out.shape() == out_shape,
                   "conv2d_backward_input: grad_out has shape {}, expected {} for input {} and "
                   "weight {}",
@@ -246,7 +244,8 @@ Tensor conv2d_backward_input(const Tensor& grad_out, const Tensor& weight, const
 
 Tensor conv2d_backward_weight(const Tensor& input, const Tensor& grad_out,
                               const Shape& weight_shape, const Conv2dParams& p) {
-  const Shape out_shape = conv_shape(input.shape(), weight_shape, p, "conv2d_backward_weight");
+  const Shape out_shape =
+      conv2d_output_shape(input.shape(), weight_shape, p, "conv2d_backward_weight");
   NEEDLE_CHECK_AS(ShapeError, grad_out.shape() == out_shape,
                   "conv2d_backward_weight: grad_out has shape {}, expected {} for input {} and "
                   "weight {}",
