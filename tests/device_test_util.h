@@ -1,9 +1,9 @@
 // Device-parametrised tests: a value-parametrised fixture instantiated for "cpu" and "cuda".
 // The cuda instance skips with the reason (GTEST_SKIP, so it shows as skipped, never as a
-// silent pass) when this build or machine has no GPU. Tests run the code under test in float32
-// on the fixture's device and compare it with a float64 CPU reference computed from the same
-// inputs, so the cpu instance is a real check of the float32 path and the cuda instance checks
-// the GPU against the same reference.
+// silent pass) when this build or machine has no GPU, and fails under NEEDLE_REQUIRE_CUDA=1. Tests
+// run the code under test in float32 on the fixture's device and compare it with a float64 CPU
+// reference computed from the same inputs, so the cpu instance is a real check of the float32 path
+// and the cuda instance checks the GPU against the same reference.
 #pragma once
 
 #include <cmath>
@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "needle/needle.h"
+#include "require_cuda.h"
 
 namespace device_test {
 
@@ -23,7 +24,7 @@ class DeviceTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     if (GetParam() == "cuda" && !needle::cuda_available()) {
-      GTEST_SKIP() << "CUDA unavailable: " << needle::cuda_status();
+      NEEDLE_SKIP_WITHOUT_CUDA("CUDA unavailable: " + needle::cuda_status());
     }
   }
   needle::Device device() const { return GetParam() == "cuda" ? needle::cuda(0) : needle::cpu(); }

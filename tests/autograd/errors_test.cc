@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "needle/needle.h"
+#include "require_cuda.h"
 
 namespace needle {
 namespace {
@@ -72,7 +73,7 @@ TEST(Errors, MixedDtypes) {
 }
 
 TEST(Errors, MixedDevices) {
-  if (!cuda_available()) GTEST_SKIP() << cuda_status();
+  NEEDLE_REQUIRE_CUDA();
   Tensor a = zeros({2, 3});
   Tensor b = zeros({2, 3}, cuda());
   expect_error<DeviceError>([&] { a* b; }, {"mul", "cpu", "cuda:0", "(2, 3)"});

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "needle/needle.h"
+#include "require_cuda.h"
 
 namespace needle {
 namespace {
@@ -153,7 +154,7 @@ TEST(Tensor, ToSameDeviceIsIdentity) {
 }
 
 TEST(Tensor, ToCudaWhenAvailable) {
-  if (!cuda_available()) GTEST_SKIP() << cuda_status();
+  NEEDLE_REQUIRE_CUDA();
   Tensor x({1.f, 2.f}, true);
   Tensor y = x.to(cuda());
   EXPECT_EQ(y.device(), cuda());

@@ -11,6 +11,7 @@
 #include "core/expect_error.h"
 #include "needle/backend.h"
 #include "needle/error.h"
+#include "require_cuda.h"
 
 namespace needle {
 namespace {
@@ -76,7 +77,7 @@ TEST(Device, CudaWithoutGpuThrowsDeviceErrorSayingWhy) {
 }
 
 TEST(Device, CudaIndexOutOfRangeWithGpu) {
-  if (!cuda_available()) GTEST_SKIP() << "CUDA unavailable: " << cuda_status();
+  NEEDLE_REQUIRE_CUDA();
   EXPECT_TRUE(cuda(0).is_cuda());
   EXPECT_EQ(parse_device("cuda:0"), (Device{DeviceType::CUDA, 0}));
   expect_error<DeviceError>([] { cuda(1000); }, "cuda(1000): device index out of range");

@@ -51,7 +51,7 @@ TEST(CudaAvailability, ControlsWorkWithoutGpu) {
 }
 
 TEST(CudaAvailability, BackendRefusesMissingDevice) {
-  if (!has_backend(DeviceType::CUDA)) GTEST_SKIP() << cuda_status();
+  if (!has_backend(DeviceType::CUDA)) NEEDLE_SKIP_WITHOUT_CUDA(cuda_status());
   Backend& backend = backend_for(DeviceType::CUDA);
   const Device beyond{DeviceType::CUDA, backend.device_count()};
   EXPECT_THROW(backend.allocate(16, beyond), DeviceError);
@@ -61,7 +61,7 @@ TEST(CudaAvailability, BackendRefusesMissingDevice) {
 }
 
 TEST(CudaAvailability, Tf32SwitchRoundTrips) {
-  if (!has_backend(DeviceType::CUDA)) GTEST_SKIP() << cuda_status();
+  if (!has_backend(DeviceType::CUDA)) NEEDLE_SKIP_WITHOUT_CUDA(cuda_status());
   EXPECT_FALSE(cuda_allow_tf32());  // off by default
   cuda_set_allow_tf32(true);
   EXPECT_TRUE(cuda_allow_tf32());

@@ -144,13 +144,11 @@ std::string cudnn_missing() {
   }
 }
 
-#define NEEDLE_REQUIRE_CUDA_CONV()                                                 \
-  do {                                                                             \
-    if (!::needle::cuda_available()) {                                             \
-      GTEST_SKIP() << "CUDA unavailable: " << ::needle::cuda_status();             \
-    }                                                                              \
-    const std::string needle_missing_ = cudnn_missing();                           \
-    if (!needle_missing_.empty()) GTEST_SKIP() << "no cuDNN: " << needle_missing_; \
+#define NEEDLE_REQUIRE_CUDA_CONV()                                                          \
+  do {                                                                                      \
+    NEEDLE_REQUIRE_CUDA();                                                                  \
+    const std::string needle_missing_ = cudnn_missing();                                    \
+    if (!needle_missing_.empty()) NEEDLE_SKIP_WITHOUT_CUDA("no cuDNN: " + needle_missing_); \
   } while (0)
 
 TEST(CudaConv2d, Float32GridMatchesCpu) {
@@ -187,7 +185,7 @@ TEST(CudaConv2d, AlgorithmChoiceIsCached) {
   NEEDLE_REQUIRE_CUDA_CONV();
   if (cuda_backend::conv_algorithm_cache_size == nullptr ||
       cuda_backend::conv_algorithm_cache_hits == nullptr) {
-    GTEST_SKIP() << "this libneedle does not export the CUDA convolution cache counters";
+    NEEDLE_SKIP_WITHOUT_CUDA("this libneedle does not export the CUDA convolution cache counters");
   }
   // A shape no other test uses, so that its first run is a miss for each pass.
   const Case c{"cache", 2, 3, 19, 23, 5, 5, 5, Conv2dParams{1, 1, 2, 2, 1, 1, 1}, true};
@@ -213,7 +211,7 @@ TEST(CudaConv2d, AlgorithmChoiceIsCached) {
 }
 
 TEST(CudaConv2d, WithoutCudnnTheErrorSaysSo) {
-  if (!cuda_available()) GTEST_SKIP() << "CUDA unavailable: " << cuda_status();
+  NEEDLE_REQUIRE_CUDA();
   const std::string missing = cudnn_missing();
   if (missing.empty()) GTEST_SKIP() << "this build has cuDNN";
   EXPECT_NE(missing.find("conv2d on CUDA needs cuDNN"), std::string::npos) << missing;

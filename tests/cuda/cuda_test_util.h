@@ -1,7 +1,8 @@
 // Helpers for the CUDA backend tests: the same bytes in a CPU buffer and a CUDA buffer (both
 // allocated through their backends), views over them with identical shape/strides/offset, and
 // element-wise comparison of results read back to the host. Every CUDA test starts with
-// NEEDLE_REQUIRE_CUDA(), which skips with a visible reason when no GPU is present.
+// NEEDLE_REQUIRE_CUDA() (require_cuda.h), which skips with a visible reason when no GPU is
+// present, and fails under NEEDLE_REQUIRE_CUDA=1.
 #pragma once
 
 #include <cmath>
@@ -15,13 +16,7 @@
 #include "needle/backend.h"
 #include "needle/cuda.h"
 #include "needle/device.h"
-
-#define NEEDLE_REQUIRE_CUDA()                                          \
-  do {                                                                 \
-    if (!::needle::cuda_available()) {                                 \
-      GTEST_SKIP() << "CUDA unavailable: " << ::needle::cuda_status(); \
-    }                                                                  \
-  } while (0)
+#include "require_cuda.h"
 
 namespace needle::cuda_test {
 

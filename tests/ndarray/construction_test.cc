@@ -6,6 +6,7 @@
 
 #include "needle/ndarray.h"
 #include "needle/random.h"
+#include "require_cuda.h"
 #include "tests/ndarray/test_util.h"
 
 namespace needle {
@@ -111,7 +112,7 @@ TEST(Construction, ToCudaWithoutCudaThrowsDeviceError) {
 }
 
 TEST(Construction, ToCudaAndBack) {
-  if (!cuda_available()) GTEST_SKIP() << cuda_status();
+  NEEDLE_REQUIRE_CUDA();
   NDArray a = iota({2, 3}).transpose();
   NDArray g = a.to(cuda(0));
   EXPECT_TRUE(g.device().is_cuda());

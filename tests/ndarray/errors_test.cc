@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "needle/ndarray.h"
+#include "require_cuda.h"
 #include "tests/ndarray/test_util.h"
 
 namespace needle {
@@ -180,7 +181,7 @@ TEST(Errors, Devices) {
 }
 
 TEST(Errors, MixedDevicesWithCuda) {
-  if (!cuda_available()) GTEST_SKIP() << cuda_status();
+  NEEDLE_REQUIRE_CUDA();
   expect_error<DeviceError>([] { iota({2}) + iota({2}).to(cuda(0)); },
                             {"add: arrays on different devices: cpu and cuda:0"});
   expect_error<DeviceError>([] { iota({2}).copy_(iota({2}).to(cuda(0))); },
