@@ -6,6 +6,7 @@
 #include "needle/cuda.h"
 #include "needle/device.h"
 #include "needle/error.h"
+#include "require_cuda.h"
 
 namespace needle {
 namespace {
