@@ -1,17 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages libneedle needs to build, test, benchmark and run its
-# examples, and only those that are missing: on a machine that has them all it changes nothing
-# and needs no network. Run as root (or with sudo available). NEEDLE_SKIP_DEPS=1 skips it.
+# examples (the lists are in cmake/packages.sh), and only those that are missing: on a machine
+# that has them all it changes nothing and needs no network. Run as root (or with sudo
+# available). NEEDLE_SKIP_DEPS=1 skips it.
 set -euo pipefail
 
-packages=(
-  cmake g++ pkg-config ccache clang-format
-  libopenblas-openmp-dev  # the OpenMP build: one thread pool shared with needle's kernels
-  libfmt-dev zlib1g-dev
-  libgtest-dev libgmock-dev googletest libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev
-  dataset-fashion-mnist  # /usr/share/datasets/fashion-mnist, read by the training examples
-)
+# shellcheck source=cmake/packages.sh
+source "$(dirname "${BASH_SOURCE[0]}")/packages.sh"
+packages=("${NEEDLE_TOOLS[@]}" "${NEEDLE_BUILD_LIBRARIES[@]}" "${NEEDLE_TEST_LIBRARIES[@]}"
+  "${NEEDLE_DATA[@]}")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,24 +1,59 @@
 #!/usr/bin/env bash
-# Downloads (never installs) the Debian packages that tests/gpu/run.sh unpacks on the GPU
-# machine, which has nvcc, CMake and PyTorch but no internet and none of needle's -dev
-# dependencies. Run it here, in the repository, before a GPU session; the .deb files land in
-# the git-ignored .gpu-debs/ and travel with the session (carry: [".gpu-debs"]).
+# Prepares what tests/gpu/run.sh needs on the GPU machine and cannot get there (its image has a
+# compiler, CMake, ninja, the CUDA toolkit and PyTorch, but no package registry and none of
+# needle's -dev libraries). Run it here, on a machine with apt, from the repository; everything
+# lands in the git-ignored .gpu-debs/, which travels with the run (device tool: carry
+# [".gpu-debs"]):
+#
+#   .gpu-debs/*.deb            the library packages of cmake/packages.sh (NEEDLE_BUILD_LIBRARIES
+#                              and NEEDLE_TEST_LIBRARIES) with every package they pull in that a
+#                              C++ toolchain does not already bring (downloaded, never installed)
+#   .gpu-debs/fashion-mnist/   a Fashion-MNIST subset (the first 10,000 training and 2,000 test
+#                              images, gzipped IDX) for run.sh's one-epoch train_resnet line: the
+#                              whole set would not fit the 64 MiB that may travel
+#
+# About 20 MB in all. Re-run it after a library is added to cmake/packages.sh.
 set -euo pipefail
 cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
-mkdir -p .gpu-debs
-cd .gpu-debs
-# Build dependencies of CMakeLists.txt (fmt, OpenBLAS with OpenMP, zlib, nlohmann-json), of the
-# tests (GoogleTest) and of the benchmarks (Google Benchmark), with the runtime libraries they
-# pull in that a CUDA image may lack (gfortran/quadmath for OpenBLAS, gomp).
-packages=(
-  libfmt-dev libfmt9
-  libopenblas-openmp-dev libopenblas0-openmp libgfortran5 libquadmath0 libgomp1
-  zlib1g-dev zlib1g
-  nlohmann-json3-dev
-  libgtest-dev
-  libbenchmark-dev libbenchmark1debian
-)
-rm -f ./*.deb
-apt-get download "${packages[@]}"
-ls -la
-du -sh .
+# shellcheck source=cmake/packages.sh
+source cmake/packages.sh
+
+# Recursive Depends/Pre-Depends of the given packages (virtual packages, in <>, dropped).
+closure() {
+  apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
+    --no-replaces --no-enhances "$@" | grep -v '^[ <]' | sort -u
+}
+# What any machine with a C++ compiler has (the GPU image's g++ brings the same: libc, libstdc++,
+# libgcc, libgomp, libquadmath ...): not carried.
+mapfile -t toolchain < <(closure g++)
+mapfile -t packages < <(comm -23 <(closure "${NEEDLE_BUILD_LIBRARIES[@]}" \
+  "${NEEDLE_TEST_LIBRARIES[@]}") <(printf '%s\n' "${toolchain[@]}"))
+echo "fetch-debs: ${#packages[@]} packages: ${packages[*]}"
+
+rm -rf .gpu-debs
+mkdir -p .gpu-debs/fashion-mnist
+(cd .gpu-debs && apt-get download "${packages[@]}")
+
+# The Fashion-MNIST subset, cut from Debian's dataset-fashion-mnist files: the IDX header's count
+# is rewritten and the records after it kept, so MNISTDataset validates it like the full files.
+data=/usr/share/datasets/fashion-mnist
+if [[ -f "$data/train-images-idx3-ubyte.gz" ]]; then
+  python3 - "$data" .gpu-debs/fashion-mnist <<'PY'
+import gzip, struct, sys
+src, dst = sys.argv[1], sys.argv[2]
+for split, count in (("train", 10000), ("t10k", 2000)):
+    for kind, record in (("images-idx3", 28 * 28), ("labels-idx1", 1)):
+        name = f"{split}-{kind}-ubyte.gz"
+        raw = gzip.open(f"{src}/{name}").read()
+        header = 16 if kind.startswith("images") else 8
+        out = raw[:4] + struct.pack(">I", count) + raw[8:header] + raw[header:header + count * record]
+        with gzip.open(f"{dst}/{name}", "wb", compresslevel=9) as f:
+            f.write(out)
+PY
+else
+  echo "fetch-debs: $data not found (apt-get install dataset-fashion-mnist): run.sh will skip" \
+       "its train_resnet line"
+  rmdir .gpu-debs/fashion-mnist
+fi
+ls -la .gpu-debs .gpu-debs/fashion-mnist 2>/dev/null || true
+du -sh .gpu-debs
