@@ -2,8 +2,10 @@
 # The README's test command, and exactly what CI runs (.ci/run): installs what is missing,
 # checks formatting, builds everything with warnings as errors, runs every test with ctest,
 # then installs libneedle into a temporary prefix and builds and runs tests/consumer against
-# it, through find_package and through pkg-config. Exits non-zero if any step fails; a failing
-# test, format or consumer check lets the remaining steps run first so one run shows them all.
+# it, through find_package and through pkg-config, and rehearses the GPU script's configure in
+# an environment stripped like the GPU image (tests/gpu/rehearse.sh). Exits non-zero if any step
+# fails; a failing test, format or consumer check lets the remaining steps run first so one run
+# shows them all.
 set -euo pipefail
 
 # shellcheck source=cmake/common.sh
@@ -12,10 +14,10 @@ cd "$NEEDLE_ROOT"
 
 failed=()  # names of the checks that failed, for the summary
 
-section "1/6 dependencies"
+section "1/7 dependencies"
 bash cmake/install-deps.sh
 
-section "2/6 formatting (clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -n 1))"
+section "2/7 formatting (clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -n 1))"
 # Every C++/CUDA source in the checkout; git knows which files belong to it (build folders
 # excluded), and a plain copy without .git falls back to find.
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -39,19 +41,19 @@ else
   failed+=("formatting")
 fi
 
-section "3/6 configure"
+section "3/7 configure"
 needle_configure -DNEEDLE_BUILD_TESTS=ON -DNEEDLE_BUILD_EXAMPLES=ON
 
-section "4/6 build (-j$NEEDLE_JOBS)"
+section "4/7 build (-j$NEEDLE_JOBS)"
 # shellcheck disable=SC2119  # needle_build takes cmake arguments, not the script's
 needle_build
 
-section "5/6 tests (ctest)"
+section "5/7 tests (ctest)"
 ctest_log="$NEEDLE_BUILD_DIR/ctest.log"
 ctest --test-dir "$NEEDLE_BUILD_DIR" --output-on-failure -j2 --timeout 900 2>&1 \
   | tee "$ctest_log" || failed+=("ctest")
 
-section "6/6 install and consumer (tests/consumer)"
+section "6/7 install and consumer (tests/consumer)"
 prefix=$(mktemp -d "${TMPDIR:-/tmp}/needle-install.XXXXXX")
 trap 'rm -rf "$prefix"' EXIT
 consumer_check() {
@@ -86,9 +88,22 @@ pkgconfig_check() {
 consumer_check || failed+=("find_package consumer")
 pkgconfig_check || failed+=("pkg-config consumer")
 
+section "7/7 GPU script rehearsal (tests/gpu/rehearse.sh --configure-only)"
+# The GPU machine's image lacks every Debian library: the GPU script must find each one in the
+# packages it carries. Configuring in a namespace where /usr is stripped like that image proves
+# it here, so a library added without being carried fails CI, not a rare GPU lease.
+rehearsal_check() {
+  if ! unshare -m true 2>/dev/null; then
+    echo "skipped: this machine cannot make mount namespaces (needs root and unshare)"
+    return 0
+  fi
+  bash tests/gpu/fetch-debs.sh >/dev/null && bash tests/gpu/rehearse.sh --configure-only | tail -n 4
+}
+rehearsal_check || failed+=("GPU script rehearsal")
+
 section "summary"
-# ctest's own line, then one plain line counting every check: the ctest tests plus the three
-# checks above (formatting and the two consumers).
+# ctest's own line, then one plain line counting every check: the ctest tests plus the four
+# checks above (formatting, the two consumers and the GPU script rehearsal).
 ctest_line=$(grep -E '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$ctest_log" || true)
 ctest_total=0
 ctest_failed=0
@@ -107,5 +122,5 @@ done
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"
 fi
-echo "checks: $((ctest_total - ctest_failed + 3 - extra_failed)) passed, $((ctest_failed + extra_failed)) failed"
+echo "checks: $((ctest_total - ctest_failed + 4 - extra_failed)) passed, $((ctest_failed + extra_failed)) failed"
 [ ${#failed[@]} -eq 0 ]

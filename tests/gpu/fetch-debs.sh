@@ -18,6 +18,10 @@ cd "$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
 # shellcheck source=cmake/packages.sh
 source cmake/packages.sh
 
+# apt-cache and apt-get download need the package lists (a machine that installed everything
+# long ago may have none).
+if ! apt-cache show "${NEEDLE_BUILD_LIBRARIES[0]}" >/dev/null 2>&1; then apt-get update -q; fi
+
 # Recursive Depends/Pre-Depends of the given packages (virtual packages, in <>, dropped).
 closure() {
   apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \

@@ -73,8 +73,8 @@ make_wheel() {  # make_wheel DIST-NAME VERSION INCLUDE_DIR LIB_DIR PATTERN...
   local base="$work/site/nvidia/cu13" info="$work/site/${dist//-/_}-$version.dist-info"
   mkdir -p "$base/include" "$base/lib" "$info"
   for pattern in "$@"; do
-    for f in "$inc"/$pattern*.h; do [[ -e "$f" ]] && ln "$(readlink -f "$f")" "$base/include/$(basename "$f")"; done
-    for f in "$lib"/lib$pattern*.so.*; do [[ -e "$f" ]] && ln "$(readlink -f "$f")" "$base/lib/$(basename "$f")"; done
+    for f in "$inc/$pattern"*.h; do [[ -e "$f" ]] && ln "$(readlink -f "$f")" "$base/include/$(basename "$f")"; done
+    for f in "$lib/lib$pattern"*.so.*; do [[ -e "$f" ]] && ln "$(readlink -f "$f")" "$base/lib/$(basename "$f")"; done
   done
   printf 'Metadata-Version: 2.1\nName: %s\nVersion: %s\n' "$dist" "$version" >"$info/METADATA"
   (cd "$work/site" && find nvidia "${info#"$work/site/"}" -type f | sed 's/$/,,/') >"$info/RECORD"

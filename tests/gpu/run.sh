@@ -230,20 +230,20 @@ fi
 # per-test timeout; each process with a share of the cores for its OpenMP pool.
 test_jobs=$((JOBS >= 8 ? JOBS / 2 : JOBS))
 omp=$((JOBS / test_jobs > 0 ? JOBS / test_jobs : 1))
-ctest_args=(--test-dir "$BUILD" -j "$test_jobs" --timeout 180 --output-on-failure
-  --output-junit "$LOGS/tests.xml")
+select=()
 if ((DRY == 1)); then
-  ctest_args+=(-L '^cuda_tests$')
+  select=(-L '^cuda_tests$')
   phase "tests: the cuda_tests suite (skipping: no GPU)" "-"
 else
   export NEEDLE_REQUIRE_CUDA=1
   phase "tests: every suite, $test_jobs at a time, OMP_NUM_THREADS=$omp, NEEDLE_REQUIRE_CUDA=1" \
     "2 min"
 fi
-ctest --test-dir "$BUILD" --show-only=json-v1 >"$BUILD/ctest-tests.json" 2>/dev/null ||
-  die "ctest cannot list the tests"
+ctest --test-dir "$BUILD" "${select[@]}" --show-only=json-v1 >"$BUILD/ctest-tests.json" \
+  2>/dev/null || die "ctest cannot list the tests"
 tests_rc=0
-OMP_NUM_THREADS=$omp ctest "${ctest_args[@]}" >"$LOGS/tests.log" 2>&1 || tests_rc=$?
+OMP_NUM_THREADS=$omp ctest --test-dir "$BUILD" "${select[@]}" -j "$test_jobs" --timeout 180 \
+  --output-on-failure --output-junit "$LOGS/tests.xml" >"$LOGS/tests.log" 2>&1 || tests_rc=$?
 grep -E 'tests passed|\*\*\*Failed|\*\*\*Timeout|\*\*\*Exception|Not Run' "$LOGS/tests.log" |
   head -40 || true
 ((tests_rc == 0)) || status=1
