@@ -11,21 +11,21 @@ struct BinaryFn {
 };
 
 template <KBinary Op>
-void binary_typed(const ElementwiseArgs& args, cudaStream_t stream) {
+void binary_typed(const ElementwiseArgs& args, const char* what, cudaStream_t stream) {
   dispatch(args.dtype[1], [&](auto tag) {
     using T = typename decltype(tag)::type;
     using O = typename std::conditional<is_comparison_op(Op), bool, T>::type;
-    run_elementwise<2, O, T, T>(args, BinaryFn<Op, T>{}, "binary", stream);
+    run_elementwise<2, O, T, T>(args, BinaryFn<Op, T>{}, what, stream);
   });
 }
 
 }  // namespace
 
-void launch_binary(KBinary op, const ElementwiseArgs& args, cudaStream_t stream) {
+void launch_binary(KBinary op, const ElementwiseArgs& args, const char* what, cudaStream_t stream) {
   switch (op) {
-#define NEEDLE_BINARY_CASE(name)               \
-  case KBinary::name:                          \
-    binary_typed<KBinary::name>(args, stream); \
+#define NEEDLE_BINARY_CASE(name)                     \
+  case KBinary::name:                                \
+    binary_typed<KBinary::name>(args, what, stream); \
     return;
     NEEDLE_BINARY_CASE(Add)
     NEEDLE_BINARY_CASE(Sub)

@@ -16,7 +16,7 @@ struct ScalarFn {
 };
 
 template <KBinary Op>
-void scalar_typed(const ElementwiseArgs& args, double scalar, bool scalar_first,
+void scalar_typed(const ElementwiseArgs& args, double scalar, bool scalar_first, const char* what,
                   cudaStream_t stream) {
   dispatch(args.dtype[1], [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -27,18 +27,18 @@ void scalar_typed(const ElementwiseArgs& args, double scalar, bool scalar_first,
     } else {
       s = static_cast<T>(scalar);
     }
-    run_elementwise<1, O, T>(args, ScalarFn<Op, T>{s, scalar_first}, "binary_scalar", stream);
+    run_elementwise<1, O, T>(args, ScalarFn<Op, T>{s, scalar_first}, what, stream);
   });
 }
 
 }  // namespace
 
 void launch_binary_scalar(KBinary op, const ElementwiseArgs& args, double scalar, bool scalar_first,
-                          cudaStream_t stream) {
+                          const char* what, cudaStream_t stream) {
   switch (op) {
-#define NEEDLE_SCALAR_CASE(name)                                     \
-  case KBinary::name:                                                \
-    scalar_typed<KBinary::name>(args, scalar, scalar_first, stream); \
+#define NEEDLE_SCALAR_CASE(name)                                           \
+  case KBinary::name:                                                      \
+    scalar_typed<KBinary::name>(args, scalar, scalar_first, what, stream); \
     return;
     NEEDLE_SCALAR_CASE(Add)
     NEEDLE_SCALAR_CASE(Sub)

@@ -131,7 +131,7 @@ void run_elementwise(const ElementwiseArgs& args, const F& f, const char* what,
     ew_strided<int64_t, NIN, O, A, B, C>
         <<<grid_for(args.numel, kThreads), kThreads, 0, stream>>>(args, f);
   }
-  NEEDLE_CHECK_LAUNCH(what);
+  NEEDLE_CHECK_LAUNCH(what, stream);
 }
 
 }  // namespace needle::kernels

@@ -3,7 +3,7 @@
 // so it holds only C++17 and cuda_runtime_api.h: no fmt, no needle headers. Enums mirror
 // needle's (DType, UnaryOp, BinaryOp, ReduceOp); backends/cuda/cuda_backend.cc static_asserts
 // that they agree. Launchers check every launch and throw needle::DeviceError on failure; they
-// never synchronize.
+// never synchronize (except in the debugging mode NEEDLE_CUDA_SYNC=1, see check_launch).
 #pragma once
 
 #include <cstddef>
@@ -67,11 +67,12 @@ struct ElementwiseArgs {
   bool index32 = false;     // numel and every element offset fit in int32
 };
 
-// out = op(in0) / op(in0, in1) / ...; operand order: out, inputs.
-void launch_unary(KUnary op, const ElementwiseArgs& args, cudaStream_t stream);
-void launch_binary(KBinary op, const ElementwiseArgs& args, cudaStream_t stream);
+// out = op(in0) / op(in0, in1) / ...; operand order: out, inputs. `what` names the op in
+// errors (the host passes needle's op_name).
+void launch_unary(KUnary op, const ElementwiseArgs& args, const char* what, cudaStream_t stream);
+void launch_binary(KBinary op, const ElementwiseArgs& args, const char* what, cudaStream_t stream);
 void launch_binary_scalar(KBinary op, const ElementwiseArgs& args, double scalar, bool scalar_first,
-                          cudaStream_t stream);
+                          const char* what, cudaStream_t stream);
 // Operands: out, cond (Bool), a, b.
 void launch_where(const ElementwiseArgs& args, cudaStream_t stream);
 // Operands: dst, src; any pair of dtypes.
@@ -117,18 +118,37 @@ struct ReducePlan {
 
 ReducePlan plan_reduce(KReduce op, const ReduceArgs& args, int sm_count);
 // `workspace` holds at least plan.workspace_bytes (may be null when that is 0). Requires R > 0.
+// `what` names the reduction in errors.
 void launch_reduce(KReduce op, const ReduceArgs& args, const ReducePlan& plan, void* workspace,
-                   cudaStream_t stream);
+                   const char* what, cudaStream_t stream);
 
 // Defined on the host side (backends/cuda/cuda_check.cc): throws needle::DeviceError naming
-// `what` and file:line when cudaGetLastError() reports a failed launch.
-void check_launch(const char* what, const char* file, int line);
+// `what` and file:line when cudaGetLastError() reports a failed launch, and under
+// NEEDLE_CUDA_SYNC=1 (needle/cuda.h) also waits for `stream` and throws when the kernel failed.
+void check_launch(const char* what, cudaStream_t stream, const char* file, int line);
 
 }  // namespace needle::kernels
 
-#define NEEDLE_CHECK_LAUNCH(what) ::needle::kernels::check_launch((what), __FILE__, __LINE__)
+#define NEEDLE_CHECK_LAUNCH(what, stream) \
+  ::needle::kernels::check_launch((what), (stream), __FILE__, __LINE__)
 
 namespace needle::kernels {
+
+// What a failed index range check leaves on the device for the host to read at its next wait
+// (backends/cuda/index_checks.h). Set to all ones (0xff bytes): no check has failed.
+struct IndexCheckRecord {
+  unsigned long long failed_check;  // the sequence number of the first check that failed
+  long long position;               // its first offending element, row-major
+  long long value;                  // and that element's value
+};
+
+// Checks lo <= v < hi for every element of operand 0 of `args` (an integer view). When one is
+// outside and no earlier check has failed (record->failed_check is all ones), writes `check`,
+// the first offending position and its value into *record. One block: labels are a batch long,
+// and a single block finds the first position without any inter-block protocol.
+void launch_check_index_range(const ElementwiseArgs& args, long long lo, long long hi,
+                              IndexCheckRecord* record, unsigned long long check,
+                              cudaStream_t stream);
 
 // Fused optimizer updates over dense float32/float64 arrays of n elements, in place; the
 // formulas are the CPU backend's (backends/cpu/optimizer_steps.cc). `u` is null without

@@ -55,7 +55,7 @@ void launch_sgd_step(KDType dtype, void* w, const void* g, void* u, int64_t n, d
   } else {
     run(Tag<double>{});
   }
-  NEEDLE_CHECK_LAUNCH("sgd_step");
+  NEEDLE_CHECK_LAUNCH("sgd_step", stream);
 }
 
 void launch_adam_step(KDType dtype, void* w, const void* g, void* m, void* v, int64_t n,
@@ -74,7 +74,7 @@ void launch_adam_step(KDType dtype, void* w, const void* g, void* m, void* v, in
   } else {
     run(Tag<double>{});
   }
-  NEEDLE_CHECK_LAUNCH("adam_step");
+  NEEDLE_CHECK_LAUNCH("adam_step", stream);
 }
 
 }  // namespace needle::kernels

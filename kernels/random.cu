@@ -52,7 +52,7 @@ void launch_random_uniform(KDType dtype, void* dst, int64_t n, uint64_t seed, ui
     uniform_kernel<T><<<grid_for(n, kThreads), kThreads, 0, stream>>>(static_cast<T*>(dst), n, seed,
                                                                       offset, low, span, high);
   });
-  NEEDLE_CHECK_LAUNCH("random_uniform");
+  NEEDLE_CHECK_LAUNCH("random_uniform", stream);
 }
 
 void launch_random_normal(KDType dtype, void* dst, int64_t n, uint64_t seed, uint64_t offset,
@@ -63,7 +63,7 @@ void launch_random_normal(KDType dtype, void* dst, int64_t n, uint64_t seed, uin
     normal_kernel<T><<<grid_for(n, kThreads), kThreads, 0, stream>>>(static_cast<T*>(dst), n, seed,
                                                                      offset, mean, std);
   });
-  NEEDLE_CHECK_LAUNCH("random_normal");
+  NEEDLE_CHECK_LAUNCH("random_normal", stream);
 }
 
 }  // namespace needle::kernels

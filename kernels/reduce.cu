@@ -410,7 +410,7 @@ ReducePlan plan_reduce(KReduce op, const ReduceArgs& a, int sm_count) {
 }
 
 void launch_reduce(KReduce op, const ReduceArgs& a, const ReducePlan& p, void* workspace,
-                   cudaStream_t stream) {
+                   const char* what, cudaStream_t stream) {
   if (a.M == 0) return;
   dispatch_reduce(op, a.in_dtype, [&](auto t_tag, auto red_tag) {
     using T = typename decltype(t_tag)::type;
@@ -436,13 +436,13 @@ void launch_reduce(KReduce op, const ReduceArgs& a, const ReducePlan& p, void* w
         reduce_rows<T, Red, int64_t><<<grid, block, smem, stream>>>(a, p.chunk, p.splits, partials);
       }
     }
-    NEEDLE_CHECK_LAUNCH("reduce");
+    NEEDLE_CHECK_LAUNCH(what, stream);
     if (p.splits > 1) {
       const int64_t rows_per_block = kThreads / 32;
       const unsigned blocks = static_cast<unsigned>((a.M + rows_per_block - 1) / rows_per_block);
       reduce_partials<Red>
           <<<blocks, kThreads, 0, stream>>>(partials, p.splits, a.M, a.out, a.out_dtype);
-      NEEDLE_CHECK_LAUNCH("reduce (partials)");
+      NEEDLE_CHECK_LAUNCH(what, stream);  // the second pass, over the splits' partials
     }
   });
 }

@@ -27,13 +27,13 @@ struct FillFn {
 };
 
 template <KUnary Op>
-void unary_typed(const ElementwiseArgs& args, cudaStream_t stream) {
+void unary_typed(const ElementwiseArgs& args, const char* what, cudaStream_t stream) {
   dispatch(args.dtype[1], [&](auto tag) {
     using T = typename decltype(tag)::type;
     if constexpr (Op == KUnary::LogicalNot) {
-      run_elementwise<1, bool, T>(args, LogicalNotFn<T>{}, "logical_not", stream);
+      run_elementwise<1, bool, T>(args, LogicalNotFn<T>{}, what, stream);
     } else if constexpr (kIsFloat<T> || unary_supports_integers(Op)) {
-      run_elementwise<1, T, T>(args, UnaryFn<Op, T>{}, "unary", stream);
+      run_elementwise<1, T, T>(args, UnaryFn<Op, T>{}, what, stream);
     }
     // Other combinations are rejected with a DTypeError on the host side before launch.
   });
@@ -41,11 +41,11 @@ void unary_typed(const ElementwiseArgs& args, cudaStream_t stream) {
 
 }  // namespace
 
-void launch_unary(KUnary op, const ElementwiseArgs& args, cudaStream_t stream) {
+void launch_unary(KUnary op, const ElementwiseArgs& args, const char* what, cudaStream_t stream) {
   switch (op) {
-#define NEEDLE_UNARY_CASE(name)              \
-  case KUnary::name:                         \
-    unary_typed<KUnary::name>(args, stream); \
+#define NEEDLE_UNARY_CASE(name)                    \
+  case KUnary::name:                               \
+    unary_typed<KUnary::name>(args, what, stream); \
     return;
     NEEDLE_UNARY_CASE(Neg)
     NEEDLE_UNARY_CASE(Exp)

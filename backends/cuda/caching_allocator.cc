@@ -2,15 +2,35 @@
 #include "backends/cuda/caching_allocator.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include <cuda_runtime.h>
 #include <fmt/format.h>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/host_sync.h"
 #include "backends/cuda/stream.h"
 #include "needle/error.h"
 
 namespace needle::cuda_backend {
+namespace {
+
+// fail_cached_free_for_testing's countdown: the free that takes it from 1 to 0 fails.
+std::atomic<int> free_countdown{0};
+
+cudaError_t free_block(void* ptr) {
+  int n = free_countdown.load();
+  while (n > 0 && !free_countdown.compare_exchange_weak(n, n - 1)) {
+  }
+  if (n == 1) return cudaErrorInvalidValue;
+  return cudaFree(ptr);
+}
+
+}  // namespace
+
+void fail_cached_free_for_testing(int nth) {
+  free_countdown.store(nth);
+}
 
 size_t CachingAllocator::round_size(size_t nbytes) {
   if (nbytes <= kSmallLimit) {
@@ -25,6 +45,12 @@ CachingAllocator::DeviceState& CachingAllocator::state(int device) const {
   auto& s = states_[static_cast<size_t>(device)];
   if (!s) s = std::make_unique<DeviceState>();
   return *s;
+}
+
+CachingAllocator::DeviceState* CachingAllocator::find_state(int device) const {
+  std::lock_guard<std::mutex> lock(states_mutex_);
+  if (device < 0 || static_cast<size_t>(device) >= states_.size()) return nullptr;
+  return states_[static_cast<size_t>(device)].get();
 }
 
 void* CachingAllocator::allocate(size_t nbytes, int device) {
@@ -70,17 +96,19 @@ void* CachingAllocator::allocate(size_t nbytes, int device) {
   return ptr;
 }
 
-void CachingAllocator::deallocate(void* ptr, int device) noexcept {
-  if (ptr == nullptr) return;
-  DeviceState& s = state(device);
-  std::lock_guard<std::mutex> lock(s.mutex);
-  auto it = s.live.find(ptr);
-  if (it == s.live.end()) return;  // not ours: nothing sensible to do in a destructor
+bool CachingAllocator::deallocate(void* ptr, int device) noexcept {
+  if (ptr == nullptr) return true;
+  DeviceState* s = find_state(device);
+  if (s == nullptr) return false;
+  std::lock_guard<std::mutex> lock(s->mutex);
+  auto it = s->live.find(ptr);
+  if (it == s->live.end()) return false;
   const size_t block = it->second;
-  s.live.erase(it);
-  s.stats.allocated -= block;
-  s.stats.live_buffers -= 1;
-  s.free_blocks.emplace(block, ptr);
+  s->live.erase(it);
+  s->stats.allocated -= block;
+  s->stats.live_buffers -= 1;
+  s->free_blocks.emplace(block, ptr);
+  return true;
 }
 
 MemoryStats CachingAllocator::stats(int device) const {
@@ -96,12 +124,17 @@ void CachingAllocator::release_cached(DeviceState& s, int device) {
   // block is cached as soon as its array dies, not when the GPU is done with it). cudaFree
   // usually synchronises implicitly, but that is not a documented guarantee for memory last
   // used on a non-blocking stream, so wait explicitly before returning blocks to the driver.
-  NEEDLE_CUDA_CHECK(cudaDeviceSynchronize());
-  for (auto& [size, ptr] : s.free_blocks) {
-    NEEDLE_CUDA_CHECK(cudaFree(ptr));
+  device_synchronize();
+  // Each block leaves the cache before its cudaFree, so that a failure part-way (which throws)
+  // leaves neither freed blocks behind to be handed out or freed again, nor the failed one.
+  while (!s.free_blocks.empty()) {
+    const auto it = s.free_blocks.begin();
+    const size_t size = it->first;
+    void* const ptr = it->second;
+    s.free_blocks.erase(it);
     s.stats.reserved -= size;
+    NEEDLE_CUDA_CHECK(free_block(ptr));
   }
-  s.free_blocks.clear();
 }
 
 void CachingAllocator::empty_cache() {

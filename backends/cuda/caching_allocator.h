@@ -27,10 +27,14 @@ class CachingAllocator {
   // Throws DeviceError (with the device's memory figures) when the GPU is out of memory even
   // after the cache has been emptied.
   void* allocate(size_t nbytes, int device);
-  // Never throws: called from Storage's destructor.
-  void deallocate(void* ptr, int device) noexcept;
+  // Returns the block to the cache; false (and nothing changes) when `ptr` is not a live block
+  // of this allocator on `device` (freed twice, or never allocated here): the caller reports
+  // it, by a DeviceError or, in a destructor, on stderr. Never throws. nullptr is accepted.
+  bool deallocate(void* ptr, int device) noexcept;
   MemoryStats stats(int device) const;
-  // cudaFree's every cached, unused block of every device.
+  // cudaFree's every cached, unused block of every device. A block whose cudaFree fails is
+  // forgotten before the DeviceError is thrown, like those already freed: handing it out again,
+  // or freeing it twice on the next try, would be worse than leaking it.
   void empty_cache();
 
  private:
@@ -41,10 +45,17 @@ class CachingAllocator {
     MemoryStats stats;
   };
   DeviceState& state(int device) const;
+  // The state of `device`, or nullptr when it has never allocated.
+  DeviceState* find_state(int device) const;
   void release_cached(DeviceState& s, int device);
 
   mutable std::mutex states_mutex_;
   mutable std::vector<std::unique_ptr<DeviceState>> states_;
 };
+
+// Tests only (tests/cuda/allocator_test.cc declares it weakly): the `nth` cudaFree from now on
+// (1 = the next) of empty_cache or of the out-of-memory retry fails as if the driver had
+// refused it, and frees nothing; 0 disarms it.
+void fail_cached_free_for_testing(int nth);
 
 }  // namespace needle::cuda_backend

@@ -426,6 +426,7 @@ void run_pass(CudaBackend& backend, Pass pass, const Problem& pr, cudnnHandle_t 
     const CudaBackend::Scratch workspace(backend, cached->workspace, pr.device);
     const cudnnStatus_t status = call(*cached, workspace.get());
     if (status != CUDNN_STATUS_SUCCESS) throw_cudnn_error(status, call_name, __FILE__, __LINE__);
+    NEEDLE_CUDA_QUEUED(stream_for(pr.device), call_name);
     return;
   }
   const std::vector<Candidate> candidates = heuristics(pass, handle, d);
@@ -474,6 +475,7 @@ void run_pass(CudaBackend& backend, Pass pass, const Problem& pr, cudnnHandle_t 
       continue;
     }
     cache_insert(key, choice);
+    NEEDLE_CUDA_QUEUED(stream_for(pr.device), call_name);
     return;
   }
   throw DeviceError(fmt::format("conv2d: cuDNN offers no usable {} algorithm for {} ({} ranked{})",
@@ -539,6 +541,7 @@ void CudaBackend::conv2d_forward(const StridedView& input, const StridedView& we
     set_tensor(b, pr.dtype, 1, pr.o, 1, 1);
     NEEDLE_CUDNN_CHECK(cudnnAddTensor(slot.handle, kOne.ptr(pr.dtype), b.get(), first_element(bias),
                                       kOne.ptr(pr.dtype), y.get(), first_element(out)));
+    NEEDLE_CUDA_QUEUED(stream_for(pr.device), "cudnnAddTensor (conv2d bias)");
   }
 }
 

@@ -2,6 +2,8 @@
 // but matmul (matmul.cc). See cuda_backend.h.
 #include "backends/cuda/cuda_backend.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <vector>
@@ -9,7 +11,9 @@
 #include <cuda_runtime.h>
 #include <fmt/format.h>
 
+#include "backends/cuda/async_upload.h"
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/host_sync.h"
 #include "backends/cuda/layout.h"
 #include "backends/cuda/stream.h"
 #include "kernels/kernels.cuh"
@@ -40,6 +44,9 @@ struct Registrar {
   Registrar() { register_backend(DeviceType::CUDA, std::make_unique<CudaBackend>()); }
 };
 const Registrar registrar;
+
+// Pinned host buffers allocated and not yet freed (pinned_host_buffers_live, for tests).
+std::atomic<size_t> pinned_host_live{0};
 
 StridedView dense_like(const StridedView& v, void* data) {
   return StridedView{data, 0, v.shape, compact_strides(v.shape), v.dtype, v.device};
@@ -104,7 +111,15 @@ void* CudaBackend::allocate(size_t nbytes, const Device& device) {
 }
 
 void CudaBackend::deallocate(void* ptr, size_t /*nbytes*/, const Device& device) {
-  allocator_.deallocate(ptr, device.index);
+  // Not checked_index: a pointer returned by allocate() has an existing device, and freeing
+  // must not need the driver. A pointer that is not live here is a caller's bug (a double
+  // free, or memory from elsewhere): say so rather than corrupt the cache.
+  NEEDLE_CHECK_AS(DeviceError, device.is_cuda() && device.index >= 0,
+                  "deallocate: {} is not a CUDA device", device.str());
+  NEEDLE_CHECK_AS(DeviceError, allocator_.deallocate(ptr, device.index),
+                  "deallocate: {} on {} was not allocated by the CUDA backend or was already "
+                  "freed",
+                  fmt::ptr(ptr), device.str());
 }
 
 MemoryStats CudaBackend::memory_stats(const Device& device) const {
@@ -118,14 +133,20 @@ void CudaBackend::empty_cache() {
 void CudaBackend::synchronize(const Device& device) {
   const int index = checked_index(device, "synchronize");
   DeviceGuard guard(index);
-  NEEDLE_CUDA_CHECK(cudaStreamSynchronize(stream_for(index)));
+  stream_synchronize(stream_for(index));
+  synchronize_uploads(index);
+  index_checks_.raise_failed(index);
 }
 
 CudaBackend::Scratch::Scratch(CudaBackend& backend, size_t nbytes, int device)
     : backend_(backend), ptr_(backend.allocator_.allocate(nbytes, device)), device_(device) {}
 
 CudaBackend::Scratch::~Scratch() {
-  backend_.allocator_.deallocate(ptr_, device_);
+  if (!backend_.allocator_.deallocate(ptr_, device_)) {
+    // Cannot happen (the block came from this allocator); a destructor must not throw.
+    fmt::print(stderr, "needle: CUDA scratch block {} on cuda:{} was not live when freed\n",
+               fmt::ptr(ptr_), device_);
+  }
 }
 
 void CudaBackend::copy_from_host(const void* host, void* device_ptr, size_t nbytes,
@@ -135,7 +156,61 @@ void CudaBackend::copy_from_host(const void* host, void* device_ptr, size_t nbyt
 
 void CudaBackend::copy_to_host(const void* device_ptr, void* host, size_t nbytes,
                                const Device& device) {
-  staging_.copy_to_host(device_ptr, host, nbytes, checked_index(device, "copy_to_host"));
+  const int index = checked_index(device, "copy_to_host");
+  staging_.copy_to_host(device_ptr, host, nbytes, index);
+  index_checks_.raise_failed(index);  // the host has just waited for the device anyway
+}
+
+// --- pinned host memory and asynchronous uploads ------------------------------------------------
+
+void* CudaBackend::allocate_pinned_host(size_t nbytes) {
+  if (device_count() == 0) return nullptr;  // no driver to pin with: callers stay pageable
+  void* ptr = nullptr;
+  // Portable: pinned for every GPU's context, whichever device the loader targets.
+  NEEDLE_CUDA_CHECK(cudaHostAlloc(&ptr, std::max<size_t>(nbytes, 1), cudaHostAllocPortable));
+  pinned_host_live.fetch_add(1);
+  return ptr;
+}
+
+void CudaBackend::free_pinned_host(void* ptr) {
+  if (ptr == nullptr) return;
+  NEEDLE_CUDA_CHECK(cudaFreeHost(ptr));
+  pinned_host_live.fetch_sub(1);
+}
+
+UploadTicket CudaBackend::upload_async(std::span<const HostToDeviceCopy> copies,
+                                       const Device& device) {
+  const int index = checked_index(device, "upload_async");
+  if (copies.empty()) return UploadTicket();
+  return cuda_backend::upload_async(copies, index);
+}
+
+void CudaBackend::order_after_upload(const UploadTicket& ticket) {
+  cuda_backend::order_after_upload(ticket);
+}
+
+bool CudaBackend::upload_finished(const UploadTicket& ticket) {
+  return cuda_backend::upload_finished(ticket);
+}
+
+void CudaBackend::wait_upload(const UploadTicket& ticket) {
+  cuda_backend::wait_upload(ticket);
+}
+
+size_t async_uploads_started() {
+  return uploads_started();
+}
+
+size_t pinned_host_buffers_live() {
+  return pinned_host_live.load();
+}
+
+const void* copy_stream_handle(int device) {
+  return copy_stream_for(device);
+}
+
+const void* compute_stream_handle(int device) {
+  return stream_for(device);
 }
 
 // --- data movement ------------------------------------------------------------------------------
@@ -155,17 +230,18 @@ void CudaBackend::copy(const StridedView& src, const StridedView& dst) {
       if (d != s) {
         NEEDLE_CUDA_CHECK(
             cudaMemcpyAsync(d, s, bytes, cudaMemcpyDeviceToDevice, stream_for(dst_index)));
+        NEEDLE_CUDA_QUEUED(stream_for(dst_index), "copy (cudaMemcpyAsync)");
       }
     } else {
       // The source's queued writes must land before another device's stream reads it.
-      NEEDLE_CUDA_CHECK(cudaStreamSynchronize(stream_for(src_index)));
+      stream_synchronize(stream_for(src_index));
       NEEDLE_CUDA_CHECK(
           cudaMemcpyPeerAsync(d, dst_index, s, src_index, bytes, stream_for(dst_index)));
       // The source block may be freed as soon as this returns, and the caching allocator then
       // hands it to the next request on the source device's stream, which does not wait for the
       // destination's: the copy must have read it by then. (Cross-device copies are rare; a
       // wait here is simpler than cross-stream bookkeeping of every freed block.)
-      NEEDLE_CUDA_CHECK(cudaStreamSynchronize(stream_for(dst_index)));
+      stream_synchronize(stream_for(dst_index));
     }
     return;
   }
@@ -185,6 +261,7 @@ void CudaBackend::fill(const StridedView& dst, double value) {
     NEEDLE_CUDA_CHECK(cudaMemsetAsync(first_element(dst), 0,
                                       static_cast<size_t>(dst.numel()) * dtype_size(dst.dtype),
                                       stream_for(index)));
+    NEEDLE_CUDA_QUEUED(stream_for(index), "fill (cudaMemsetAsync)");
     return;
   }
   kernels::launch_fill(make_elementwise_args("fill", {&dst}), value, stream_for(index));
@@ -236,7 +313,7 @@ void CudaBackend::unary(UnaryOp op, const StridedView& a, const StridedView& out
   const kernels::ElementwiseArgs args = make_elementwise_args(name, {&out, &a});
   if (args.numel == 0) return;
   DeviceGuard guard(index);
-  kernels::launch_unary(static_cast<KUnary>(op), args, stream_for(index));
+  kernels::launch_unary(static_cast<KUnary>(op), args, name, stream_for(index));
 }
 
 void CudaBackend::binary(BinaryOp op, const StridedView& a, const StridedView& b,
@@ -249,7 +326,7 @@ void CudaBackend::binary(BinaryOp op, const StridedView& a, const StridedView& b
   const kernels::ElementwiseArgs args = make_elementwise_args(name, {&out, &a, &b});
   if (args.numel == 0) return;
   DeviceGuard guard(index);
-  kernels::launch_binary(static_cast<KBinary>(op), args, stream_for(index));
+  kernels::launch_binary(static_cast<KBinary>(op), args, name, stream_for(index));
 }
 
 void CudaBackend::binary_scalar(BinaryOp op, const StridedView& a, double scalar, bool scalar_first,
@@ -266,7 +343,7 @@ void CudaBackend::binary_scalar(BinaryOp op, const StridedView& a, double scalar
   const kernels::ElementwiseArgs args = make_elementwise_args(name, {&out, &a});
   if (args.numel == 0) return;
   DeviceGuard guard(index);
-  kernels::launch_binary_scalar(static_cast<KBinary>(op), args, scalar, scalar_first,
+  kernels::launch_binary_scalar(static_cast<KBinary>(op), args, scalar, scalar_first, name,
                                 stream_for(index));
 }
 
@@ -369,10 +446,22 @@ void CudaBackend::reduce(ReduceOp op, const StridedView& a, const Axes& axes,
       kernels::plan_reduce(static_cast<KReduce>(op), args, ctx.props.multiProcessorCount);
   if (plan.workspace_bytes > 0) {
     Scratch workspace(*this, plan.workspace_bytes, index);
-    kernels::launch_reduce(static_cast<KReduce>(op), args, plan, workspace.get(), ctx.stream);
+    kernels::launch_reduce(static_cast<KReduce>(op), args, plan, workspace.get(), name, ctx.stream);
   } else {
-    kernels::launch_reduce(static_cast<KReduce>(op), args, plan, nullptr, ctx.stream);
+    kernels::launch_reduce(static_cast<KReduce>(op), args, plan, nullptr, name, ctx.stream);
   }
+}
+
+// --- index checks and host waits ---------------------------------------------------------------
+
+void CudaBackend::check_index_range(const StridedView& values, int64_t lo, int64_t hi,
+                                    IndexErrorMessage message) {
+  const int index = checked_index(values.device, "check_index_range");
+  index_checks_.check(values, lo, hi, std::move(message), index);
+}
+
+uint64_t CudaBackend::host_sync_count() const {
+  return cuda_backend::host_sync_count();
 }
 
 // --- fused optimizer updates --------------------------------------------------------------------

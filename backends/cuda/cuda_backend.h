@@ -1,16 +1,21 @@
 // CudaBackend: the Backend for DeviceType::CUDA. Memory comes from a CachingAllocator; every
 // kernel, copy, cuBLAS and cuDNN call of a GPU is queued on that GPU's one stream (stream.h),
-// and nothing synchronises except copy_to_host and synchronize(). Kernels live in kernels/*.cu;
-// this class checks arguments, turns views into kernel index structs and launches them.
+// and nothing synchronises except copy_to_host and synchronize(), which are also where deferred
+// index checks throw (index_checks.h). Every host wait goes through host_sync.h and is counted;
+// NEEDLE_CUDA_SYNC=1 adds one, uncounted, after each queued call (cuda_check.h). Kernels live
+// in kernels/*.cu; this class checks arguments, turns views into kernel index structs and
+// launches them.
 // Registered at library load, but no CUDA call happens until a GPU is first used, so a machine
 // without a GPU or driver loads the library and simply reports device_count() == 0.
 #pragma once
 
 #include <atomic>
 #include <mutex>
+#include <span>
 #include <string>
 
 #include "backends/cuda/caching_allocator.h"
+#include "backends/cuda/index_checks.h"
 #include "backends/cuda/pinned_staging.h"
 #include "needle/backend.h"
 
@@ -34,6 +39,16 @@ class CudaBackend : public Backend {
                       const Device& device) override;
   void copy_to_host(const void* device_ptr, void* host, size_t nbytes,
                     const Device& device) override;
+
+  // cudaHostAlloc'ed memory (nullptr without a GPU), and uploads on a copy stream per GPU
+  // ordered with its compute stream by events (async_upload.h).
+  void* allocate_pinned_host(size_t nbytes) override;
+  void free_pinned_host(void* ptr) override;
+  UploadTicket upload_async(std::span<const HostToDeviceCopy> copies,
+                            const Device& device) override;
+  void order_after_upload(const UploadTicket& ticket) override;
+  bool upload_finished(const UploadTicket& ticket) override;
+  void wait_upload(const UploadTicket& ticket) override;
 
   void copy(const StridedView& src, const StridedView& dst) override;
   void fill(const StridedView& dst, double value) override;
@@ -61,6 +76,11 @@ class CudaBackend : public Backend {
                              const StridedView& grad_input, const Conv2dParams& params) override;
   void conv2d_backward_weight(const StridedView& input, const StridedView& grad_out,
                               const StridedView& grad_weight, const Conv2dParams& params) override;
+
+  // On the device, thrown at the next copy_to_host or synchronize (index_checks.h).
+  void check_index_range(const StridedView& values, int64_t lo, int64_t hi,
+                         IndexErrorMessage message) override;
+  uint64_t host_sync_count() const override;
 
   void sgd_step(const StridedView& param, const StridedView& grad, const StridedView& momentum_buf,
                 const SgdStepArgs& args) override;
@@ -90,6 +110,7 @@ class CudaBackend : public Backend {
 
   CachingAllocator allocator_;
   PinnedStaging staging_;
+  IndexChecks index_checks_;
   std::atomic<bool> allow_tf32_{false};
   mutable std::once_flag probe_once_;
   mutable int count_ = 0;
@@ -102,5 +123,12 @@ class CudaBackend : public Backend {
 // 0 in a build without cuDNN.
 size_t conv_algorithm_cache_size();
 size_t conv_algorithm_cache_hits();
+// Likewise for tests/cuda/data_loader_test.cc: uploads started on copy streams, pinned host
+// buffers allocated and not yet freed, and GPU `device`'s copy and compute streams as opaque
+// handles (the copy stream is created by the call).
+size_t async_uploads_started();
+size_t pinned_host_buffers_live();
+const void* copy_stream_handle(int device);
+const void* compute_stream_handle(int device);
 
 }  // namespace needle::cuda_backend

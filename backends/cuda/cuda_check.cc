@@ -1,6 +1,9 @@
 // The error paths of cuda_check.h and of the kernels' launch checks.
 #include "backends/cuda/cuda_check.h"
 
+#include <cstdlib>
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "kernels/kernels.cuh"
@@ -60,6 +63,25 @@ void throw_curand_error(curandStatus_t status, const char* expr, const char* fil
                                 curand_status_string(status), expr, file, line));
 }
 
+bool sync_mode() {
+  static const bool on = [] {
+    const char* v = std::getenv("NEEDLE_CUDA_SYNC");
+    return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+  }();
+  return on;
+}
+
+void check_queued(cudaStream_t stream, const char* what, const char* file, int line) {
+  if (!sync_mode()) return;
+  cudaError_t status = cudaStreamSynchronize(stream);
+  // A failed launch is reported by cudaGetLastError even when the stream has nothing queued.
+  if (status == cudaSuccess) status = cudaGetLastError();
+  if (status == cudaSuccess) return;
+  (void)cudaGetLastError();
+  throw DeviceError(fmt::format("CUDA error after {} at {}:{}: {} ({}; NEEDLE_CUDA_SYNC=1)", what,
+                                file, line, cudaGetErrorString(status), cudaGetErrorName(status)));
+}
+
 #ifdef NEEDLE_WITH_CUDNN
 void throw_cudnn_error(cudnnStatus_t status, const char* expr, const char* file, int line) {
   // cuDNN 9 keeps a per-thread message with the detail behind the status code (which
@@ -79,12 +101,15 @@ void throw_cudnn_error(cudnnStatus_t status, const char* expr, const char* file,
 
 namespace needle::kernels {
 
-void check_launch(const char* what, const char* file, int line) {
+void check_launch(const char* what, cudaStream_t stream, const char* file, int line) {
   const cudaError_t status = cudaGetLastError();
   if (status != cudaSuccess) {
     throw DeviceError(fmt::format("CUDA kernel launch failed in {}: {} ({}) at {}:{}", what,
                                   cudaGetErrorString(status), cudaGetErrorName(status), file,
                                   line));
+  }
+  if (cuda_backend::sync_mode()) {
+    cuda_backend::check_queued(stream, fmt::format("{} (kernel launch)", what).c_str(), file, line);
   }
 }
 

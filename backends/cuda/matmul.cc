@@ -154,6 +154,7 @@ void CudaBackend::matmul(const StridedView& a, const StridedView& b, const Strid
           A->batch_stride, &beta, pc, ldc, stride_c, static_cast<int>(batch)));
     }
   }
+  NEEDLE_CUDA_QUEUED(ctx.stream, "matmul (cuBLAS GEMM)");
 }
 
 }  // namespace needle::cuda_backend

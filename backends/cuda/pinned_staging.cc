@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/host_sync.h"
 #include "backends/cuda/stream.h"
 
 namespace needle::cuda_backend {
@@ -26,7 +27,8 @@ PinnedStaging::Chunk& PinnedStaging::acquire(Ring& r, int device) {
     NEEDLE_CUDA_CHECK(cudaEventCreateWithFlags(&c.done, cudaEventDisableTiming));
   }
   if (c.pending) {
-    NEEDLE_CUDA_CHECK(cudaEventSynchronize(c.done));
+    // Counted only when the copy that used it is still running: then the host really waits.
+    event_synchronize(c.done);
     c.pending = false;
   }
   return c;
@@ -44,6 +46,7 @@ void PinnedStaging::copy_from_host(const void* host, void* device_ptr, size_t nb
     std::memcpy(c.host, static_cast<const char*>(host) + done, n);
     NEEDLE_CUDA_CHECK(cudaMemcpyAsync(static_cast<char*>(device_ptr) + done, c.host, n,
                                       cudaMemcpyHostToDevice, stream));
+    NEEDLE_CUDA_QUEUED(stream, "copy_from_host (cudaMemcpyAsync)");
     NEEDLE_CUDA_CHECK(cudaEventRecord(c.done, stream));
     c.pending = true;
     done += n;
@@ -52,6 +55,7 @@ void PinnedStaging::copy_from_host(const void* host, void* device_ptr, size_t nb
 
 void PinnedStaging::copy_to_host(const void* device_ptr, void* host, size_t nbytes, int device) {
   if (nbytes == 0) return;
+  count_host_sync();  // one wait, however many chunks it drains
   Ring& r = ring(device);
   std::lock_guard<std::mutex> lock(r.mutex);
   DeviceGuard guard(device);

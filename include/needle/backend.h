@@ -7,8 +7,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "needle/device.h"
@@ -94,6 +97,10 @@ constexpr bool requires_floating(UnaryOp op) {
   }
 }
 
+// Formats the IndexError of a failed Backend::check_index_range from the offending value and
+// its row-major position.
+using IndexErrorMessage = std::function<std::string(int64_t value, int64_t position)>;
+
 struct MemoryStats {
   size_t allocated = 0;       // bytes in live arrays
   size_t reserved = 0;        // bytes held from the system, cached blocks included
@@ -131,6 +138,28 @@ struct Conv2dParams {
   bool operator==(const Conv2dParams&) const = default;
 };
 
+// One host -> device copy of an asynchronous upload (Backend::upload_async).
+struct HostToDeviceCopy {
+  const void* host = nullptr;  // pinned memory from Backend::allocate_pinned_host
+  void* device_ptr = nullptr;  // into the backend's memory on the upload's device
+  size_t nbytes = 0;
+};
+
+// An upload in flight, opaque above the seam: the backend keeps its own state (for CUDA, the
+// copy's completion event) behind it and releases it with the last copy of the ticket. An empty
+// ticket is an upload that already finished (what a backend without asynchronous uploads gives).
+class UploadTicket {
+ public:
+  UploadTicket() = default;
+  explicit UploadTicket(std::shared_ptr<void> state) : state_(std::move(state)) {}
+  explicit operator bool() const { return state_ != nullptr; }
+  // For the backend that made it.
+  void* state() const { return state_.get(); }
+
+ private:
+  std::shared_ptr<void> state_;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -160,6 +189,26 @@ class Backend {
                               const Device& device) = 0;
   virtual void copy_to_host(const void* device_ptr, void* host, size_t nbytes,
                             const Device& device) = 0;
+
+  // --- pinned host memory and asynchronous uploads (optional; DataLoader's pin_memory) -------
+  // Page-locked host memory of at least `nbytes` that every device of this backend can DMA
+  // from without a staging copy, or nullptr when the backend has none (the default, and the
+  // CPU's answer: its memory is the host's) or no device is present. Slow to allocate and free
+  // (freeing may synchronise the device): callers keep such buffers in a pool.
+  virtual void* allocate_pinned_host(size_t nbytes) { return nullptr; }
+  virtual void free_pinned_host(void* ptr) {}
+  // Starts `copies` to `device` and returns without waiting: the copies run after the device's
+  // work queued so far (so the destinations may be blocks just reused from that work) but are
+  // not ordered with work queued later. Until order_after_upload(ticket) nothing may read the
+  // destinations; until upload_finished(ticket) the host memory must stay untouched. The
+  // default copies with copy_from_host and returns an empty (finished) ticket.
+  virtual UploadTicket upload_async(std::span<const HostToDeviceCopy> copies, const Device& device);
+  // Orders the device's work queued from now on after the upload, without a host wait.
+  virtual void order_after_upload(const UploadTicket& ticket) {}
+  // Whether the upload has finished reading its host memory; never blocks.
+  virtual bool upload_finished(const UploadTicket& ticket) { return true; }
+  // Blocks the calling thread until it has.
+  virtual void wait_upload(const UploadTicket& ticket) {}
 
   // --- data movement ------------------------------------------------------------------------
   // dst[i] = cast<dst.dtype>(src[i]) for every multi-index i; equal shapes, any dtypes, any
@@ -278,6 +327,22 @@ class Backend {
   virtual void adam_step(const StridedView& param, const StridedView& grad,
                          const StridedView& exp_avg, const StridedView& exp_avg_sq,
                          const AdamStepArgs& args);
+
+  // --- index checks and host waits ----------------------------------------------------------
+  // Checks lo <= v < hi for every element v of the integer array `values` (class labels,
+  // gather indices) and throws IndexError(message(v, i)) for the first offending element in
+  // row-major order, i being its row-major position. The default
+  // (src/backend/check_index_range.cc) reads the values to the host and throws at once. A
+  // backend whose work is queued asynchronously may check on the device instead and throw at
+  // the next point where the host waits for that device anyway (copy_to_host, synchronize), so
+  // that a training step needs no host round trip for its labels: the CUDA backend does.
+  // `message` is kept until then; the views' memory need not be.
+  virtual void check_index_range(const StridedView& values, int64_t lo, int64_t hi,
+                                 IndexErrorMessage message);
+  // How many times the host has waited for this backend's devices so far: every stream or
+  // device synchronisation and every device-to-host copy it made (needle::cuda_host_sync_count).
+  // 0 for a backend whose work is never queued (the CPU).
+  virtual uint64_t host_sync_count() const { return 0; }
 };
 
 // The backend serving `type`; throws DeviceError when none is registered (e.g. CUDA in a

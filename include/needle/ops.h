@@ -87,10 +87,13 @@ Tensor slice(const Tensor& a, const std::vector<Slice>& slices);
 // a[index] along `axis`, which is dropped.
 Tensor select(const Tensor& a, int64_t axis, int64_t index);
 // torch.gather: out[i][j][k] = a[i][index[i][j][k]][k] for axis 1. `index` is an integer tensor
-// of a's rank whose other dims are at most a's; the gradient scatter-adds into a's shape.
+// of a's rank whose other dims are at most a's; the gradient scatter-adds into a's shape. An
+// index out of range is an IndexError, on a GPU thrown at the next host wait (as one_hot's).
 Tensor gather(const Tensor& a, int64_t axis, const Tensor& index);
 // A (labels.shape..., num_classes) tensor of 0/1 in `dtype`; labels are integers in
-// [0, num_classes) (IndexError otherwise). Not differentiable (labels are integers).
+// [0, num_classes). Not differentiable (labels are integers). A label out of range is an
+// IndexError naming it and its position: on the CPU thrown at once; on a GPU checked there and
+// thrown at the next point where the host waits for it (nn::SoftmaxLoss, loss.h, explains why).
 Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dtype = DType::Float32);
 
 }  // namespace needle

@@ -1,5 +1,9 @@
 // Storage: device memory released through the backend that allocated it (which may cache it).
 #include <atomic>
+#include <cstdio>
+#include <exception>
+
+#include <fmt/format.h>
 
 #include "needle/backend.h"
 
@@ -15,7 +19,15 @@ Storage::Storage(size_t nbytes, const Device& device)
 }
 
 Storage::~Storage() {
-  backend_->deallocate(data_, nbytes_, device_);
+  // A destructor must not throw (it would terminate the program), yet a backend that refuses
+  // the pointer (the CUDA allocator's report of a block freed twice) points at a real bug:
+  // say so on stderr.
+  try {
+    backend_->deallocate(data_, nbytes_, device_);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "needle: releasing a {}-byte Storage on {} failed: {}\n", nbytes_,
+               device_.str(), e.what());
+  }
   live_storages.fetch_sub(1, std::memory_order_relaxed);
 }
 

@@ -36,4 +36,8 @@ void cuda_synchronize(int device) {
     backend.synchronize(Device{DeviceType::CUDA, i});
 }
 
+uint64_t cuda_host_sync_count() {
+  return has_backend(DeviceType::CUDA) ? backend_for(DeviceType::CUDA).host_sync_count() : 0;
+}
+
 }  // namespace needle

@@ -2,6 +2,7 @@
 #include "needle/data/data_loader.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <exception>
@@ -9,15 +10,76 @@
 #include <mutex>
 #include <numeric>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "needle/backend.h"
 #include "needle/error.h"
 #include "needle/random.h"
+#include "src/data/pinned_buffer_pool.h"
 #include "src/data/seeding.h"
 
 namespace needle::data {
 
 namespace detail {
+namespace {
+
+std::atomic<Backend*> pinned_backend_override{nullptr};
+
+// Batches claimed by workers and not yet consumed, at most (1 when the caller makes them).
+int64_t prefetch_depth(const DataLoaderOptions& options) {
+  return std::max<int64_t>(1, int64_t{options.prefetch} * options.num_workers);
+}
+
+}  // namespace
+
+// A batch as produce() leaves it: host arrays (pageable, moved with .to() when handed out), or
+// device arrays that an upload from a pinned buffer is still writing. Whoever drops such arrays,
+// read or not, must first order the device's later work after the upload: the caching allocator
+// would otherwise hand their blocks to work that races the copy. The destructor does so.
+class Collated {
+ public:
+  Collated() = default;
+  Collated(Collated&& other) noexcept { *this = std::move(other); }
+  Collated& operator=(Collated&& other) noexcept {
+    if (this != &other) {
+      settle();
+      images = std::move(other.images);
+      labels = std::move(other.labels);
+      backend = std::exchange(other.backend, nullptr);
+      upload = std::move(other.upload);
+      pinned = std::move(other.pinned);
+    }
+    return *this;
+  }
+  ~Collated() { settle(); }
+
+  NDArray images;
+  NDArray labels;
+  Backend* backend = nullptr;  // the upload's
+  UploadTicket upload;         // empty for host arrays (or an upload already ordered)
+  // The upload's source; returned to its pool with the upload when this dies.
+  PinnedBufferPool::Buffer pinned;
+
+  // Orders the device's work from now on after the upload (no host wait).
+  void order_device_work() {
+    if (upload) backend->order_after_upload(upload);
+    upload = UploadTicket();
+  }
+
+ private:
+  void settle() noexcept {
+    try {
+      order_device_work();
+    } catch (...) {
+      // A device too broken to queue an event wait fails its next operation anyway.
+    }
+  }
+};
+
+void set_pinned_backend_for_testing(Backend* backend) {
+  pinned_backend_override.store(backend);
+}
 
 // One pass over the dataset. Owns its workers and shares the dataset, so it outlives the loader
 // safely; destroying it stops and joins the workers. Workers claim batch indices in order, at
@@ -26,13 +88,14 @@ namespace detail {
 class Epoch {
  public:
   Epoch(std::shared_ptr<const Dataset> dataset, const DataLoaderOptions& options, uint64_t seed,
-        std::vector<int64_t> order, int64_t num_batches)
+        std::vector<int64_t> order, int64_t num_batches, std::shared_ptr<PinnedBufferPool> pinned)
       : dataset_(std::move(dataset)),
         options_(options),
         seed_(seed),
         order_(std::move(order)),
         num_batches_(num_batches),
-        capacity_(std::max<int64_t>(1, int64_t{options.prefetch} * options.num_workers)) {
+        capacity_(prefetch_depth(options)),
+        pinned_(std::move(pinned)) {
     const int workers =
         static_cast<int>(std::min<int64_t>(options.num_workers, std::max<int64_t>(num_batches, 1)));
     try {
@@ -50,7 +113,7 @@ class Epoch {
 
   int64_t num_batches() const { return num_batches_; }
 
-  // Batch `consumed_`, moved to the target device; re-throws what making it threw.
+  // Batch `consumed_`, on the target device; re-throws what making it threw.
   Batch next() {
     Slot slot;
     if (workers_.empty()) {
@@ -72,12 +135,8 @@ class Epoch {
   }
 
  private:
-  struct HostBatch {
-    NDArray images;
-    NDArray labels;
-  };
   struct Slot {
-    HostBatch batch;
+    Collated batch;
     std::exception_ptr error;
   };
 
@@ -128,29 +187,24 @@ class Epoch {
     }
   }
 
-  // Decodes, augments and collates batch k into one preallocated host buffer.
-  HostBatch produce(int64_t k, Image& scratch) const {
+  // Decodes, augments and collates batch k into one host buffer: a pinned one from the pool
+  // when there is one, whose upload to the device it then starts, so that the copy runs ahead
+  // of the loop on the workers' side; else pageable arrays.
+  Collated produce(int64_t k, Image& scratch) const {
     const int64_t bs = options_.batch_size;
     const int64_t begin = k * bs;
     const int64_t end = std::min<int64_t>(begin + bs, static_cast<int64_t>(order_.size()));
     const int64_t count = end - begin;
-    HostBatch out;
-    out.labels = NDArray::empty({count}, DType::Int64);
-    int64_t* labels = out.labels.data<int64_t>();
-    float* images = nullptr;
     Shape example_shape;
     int64_t per = 0;
-    for (int64_t j = 0; j < count; ++j) {
+    // Example j of the batch into `scratch`, returning its label; example 0 sets the shape.
+    auto decode = [&](int64_t j) {
       const int64_t index = order_[static_cast<size_t>(begin + j)];
       Generator gen(example_seed(seed_, index));
-      labels[j] = dataset_->get_into(index, gen, scratch);
+      const int64_t label = dataset_->get_into(index, gen, scratch);
       if (j == 0) {
         example_shape = scratch.shape;
         per = numel(example_shape);
-        Shape shape{count};
-        shape.insert(shape.end(), example_shape.begin(), example_shape.end());
-        out.images = NDArray::empty(shape, DType::Float32);
-        images = out.images.data<float>();
       } else {
         NEEDLE_CHECK_AS(ShapeError, scratch.shape == example_shape,
                         "DataLoader: example {} has shape {} but example {} of the same batch has "
@@ -162,16 +216,54 @@ class Epoch {
       NEEDLE_CHECK(static_cast<int64_t>(scratch.data.size()) == per,
                    "DataLoader: example {} has shape {} but holds {} values", index,
                    shape_str(scratch.shape), scratch.data.size());
+      return label;
+    };
+    const int64_t first_label = decode(0);
+    Shape shape{count};
+    shape.insert(shape.end(), example_shape.begin(), example_shape.end());
+    const size_t image_bytes = static_cast<size_t>(count * per) * sizeof(float);
+    const size_t label_bytes = static_cast<size_t>(count) * sizeof(int64_t);
+    const size_t label_offset = (image_bytes + 63) / 64 * 64;  // labels after the images
+
+    Collated out;
+    if (pinned_) out.pinned = pinned_->acquire(label_offset + label_bytes);
+    float* images;
+    int64_t* labels;
+    if (out.pinned) {
+      images = static_cast<float*>(out.pinned.data());
+      labels = reinterpret_cast<int64_t*>(static_cast<char*>(out.pinned.data()) + label_offset);
+    } else {
+      out.images = NDArray::empty(shape, DType::Float32);
+      out.labels = NDArray::empty({count}, DType::Int64);
+      images = out.images.data<float>();
+      labels = out.labels.data<int64_t>();
+    }
+    for (int64_t j = 0; j < count; ++j) {
+      labels[j] = j == 0 ? first_label : decode(j);
       std::memcpy(images + j * per, scratch.data.data(), static_cast<size_t>(per) * sizeof(float));
+    }
+    if (out.pinned) {
+      out.images = NDArray::empty(shape, DType::Float32, options_.device);
+      out.labels = NDArray::empty({count}, DType::Int64, options_.device);
+      const HostToDeviceCopy copies[] = {{images, out.images.data_ptr(), image_bytes},
+                                         {labels, out.labels.data_ptr(), label_bytes}};
+      out.backend = &pinned_->backend();
+      out.upload = out.backend->upload_async(copies, options_.device);
+      out.pinned.set_upload(out.upload);
     }
     return out;
   }
 
-  // Runs on the caller's thread, so the device copy is issued from the thread that will use
-  // the batch. Extension point for pinned memory: collate into a pinned host buffer in
-  // produce() and start an async copy here once the CUDA backend exposes both.
-  Batch to_batch(const HostBatch& host) const {
-    return Batch{Tensor(host.images.to(options_.device)), Tensor(host.labels.to(options_.device))};
+  // Runs on the caller's thread. An uploaded batch only has the device's later work ordered
+  // after its copy (no host wait); a pageable one is copied with .to(), which for CUDA stages
+  // through the backend's pinned ring and does not wait for the GPU either.
+  Batch to_batch(Collated& batch) const {
+    if (batch.backend != nullptr) {
+      batch.order_device_work();
+      return Batch{Tensor(batch.images), Tensor(batch.labels)};
+    }
+    return Batch{Tensor(batch.images.to(options_.device)),
+                 Tensor(batch.labels.to(options_.device))};
   }
 
   const std::shared_ptr<const Dataset> dataset_;
@@ -180,6 +272,7 @@ class Epoch {
   const std::vector<int64_t> order_;
   const int64_t num_batches_;
   const int64_t capacity_;
+  const std::shared_ptr<PinnedBufferPool> pinned_;  // null without pin_memory
 
   std::mutex mutex_;
   std::condition_variable work_cv_;   // workers wait for room in the queue or for stop_
@@ -205,6 +298,19 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
   NEEDLE_CHECK(options_.prefetch >= 1, "DataLoader: prefetch must be at least 1, got {}",
                options_.prefetch);
   seed_ = options_.seed ? *options_.seed : default_generator().next_u64();
+  if (options_.pin_memory) {
+    Backend* backend = detail::pinned_backend_override.load();
+    if (backend == nullptr && has_backend(options_.device.type)) {
+      backend = &backend_for(options_.device);
+    }
+    // Room for the batches in flight towards the consumer, plus two whose uploads may still be
+    // reading them after they were handed out. A backend without pinned memory (the CPU) makes
+    // the pool answer empty buffers, and batches stay pageable.
+    if (backend != nullptr) {
+      pinned_ = std::make_shared<detail::PinnedBufferPool>(
+          *backend, static_cast<size_t>(detail::prefetch_depth(options_) + 2));
+    }
+  }
 }
 
 int64_t DataLoader::size() const {
@@ -226,8 +332,8 @@ DataLoader::Iterator DataLoader::begin() {
   }
   const int64_t batches = size();
   order.resize(static_cast<size_t>(std::min(n, batches * options_.batch_size)));
-  return Iterator(
-      std::make_shared<detail::Epoch>(dataset_, options_, seed, std::move(order), batches));
+  return Iterator(std::make_shared<detail::Epoch>(dataset_, options_, seed, std::move(order),
+                                                  batches, pinned_));
 }
 
 DataLoader::Iterator::Iterator(std::shared_ptr<detail::Epoch> epoch) : epoch_(std::move(epoch)) {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "needle/backend.h"
 #include "needle/factories.h"
 #include "needle/ops.h"
 
@@ -50,12 +51,13 @@ Tensor SoftmaxLossImpl::forward(const Tensor& logits, const Tensor& labels) {
   NEEDLE_CHECK_AS(DTypeError, ld == DType::Int64 || ld == DType::Int32 || ld == DType::UInt8,
                   "SoftmaxLoss: labels must be int64, int32 or uint8, got {}", dtype_name(ld));
   const int64_t k = logits.shape(1);
-  const std::vector<int64_t> host = labels.to_vector<int64_t>();
-  for (size_t i = 0; i < host.size(); ++i) {
-    NEEDLE_CHECK_AS(IndexError, host[i] >= 0 && host[i] < k,
-                    "SoftmaxLoss: label {} at position {} is out of range for {} classes", host[i],
-                    i, k);
-  }
+  // On the CPU this throws here; on a GPU the check runs on the device and throws at the next
+  // host wait (loss.h), so that the step does not stop for it.
+  backend_for(labels.device())
+      .check_index_range(labels.data().view(), 0, k, [k](int64_t value, int64_t position) {
+        return fmt::format("SoftmaxLoss: label {} at position {} is out of range for {} classes",
+                           value, position, k);
+      });
   Tensor picked = sum(logits * one_hot(labels, k, logits.dtype()), {1});
   if (label_smoothing > 0.0)
     picked = (1.0 - label_smoothing) * picked + label_smoothing * mean(logits, {1});

@@ -4,8 +4,15 @@
 // off (drop_prob = 0) so the step is deterministic. The loss, every gradient, the updated
 // parameters and BatchNorm's running statistics must agree. The cuda instance skips with the
 // reason when no GPU is present.
+//
+// Also: after a warm-up step, whole training steps (forward with dropout, SoftmaxLoss, backward,
+// clip_grad_norm_, Adam) make the host wait for the GPU zero times (cuda_host_sync_count);
+// reading the loss is the first wait, and a bad label's IndexError is thrown there. The cpu
+// instance runs the same steps (a CPU never waits, and throws at the loss).
 #include <cmath>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/device_test_util.h"
@@ -118,6 +125,76 @@ TEST_P(MlpResNetStepTest, TrainingStepMatchesFloat64Cpu) {
   const Tensor loss2_ref = loss_fn(ref(xr), yr);
   EXPECT_NEAR(loss2.item<double>(), loss2_ref.item<double>(), 1e-4 * loss2_ref.item<double>());
   EXPECT_LT(loss2.item<double>(), loss.item<double>());
+}
+
+TEST_P(MlpResNetStepTest, TrainingStepsWaitForNothingUntilTheLossIsRead) {
+  const int64_t batch = 32;
+  const bool gpu = device().is_cuda();
+  needle::manual_seed(1);
+  nn::MLPResNet model(784, 100, 3, 10, nn::NormLayer::BatchNorm1d, 0.1,
+                      needle::init::Options{device(), DType::Float32, false});
+  model->train();
+  std::vector<int64_t> labels(batch), bad(batch);
+  for (int64_t i = 0; i < batch; ++i) {
+    labels[static_cast<size_t>(i)] = (i * 3 + 1) % 10;
+    bad[static_cast<size_t>(i)] = i == 5 ? 10 : labels[static_cast<size_t>(i)];
+  }
+  // Inputs are uploaded before the measured steps: an upload is not a wait, but the staging
+  // ring it goes through may have to wait for a chunk still in flight.
+  const Tensor x = make(values(batch * 784, 2, 0.0, 1.0), {batch, 784}, device(), DType::Float32);
+  const Tensor y = Tensor(needle::NDArray::from_vector(labels, {batch}).to(device()));
+  const Tensor y_bad = Tensor(needle::NDArray::from_vector(bad, {batch}).to(device()));
+  needle::optim::Adam opt(model->parameters(), 1e-3);
+  nn::SoftmaxLoss loss_fn;
+  // One step; returns the loss and, when clipping, the gradients' norm (both still on device).
+  auto step = [&](const Tensor& target, bool clip) {
+    opt.zero_grad();
+    Tensor loss = loss_fn(model(x), target);
+    loss.backward();
+    Tensor norm;
+    if (clip) norm = needle::optim::clip_grad_norm_(model->parameters(), 1.0);
+    opt.step();
+    return std::make_pair(loss, norm);
+  };
+
+  step(y, true);  // warm-up: the allocator's cache and Adam's state fill
+  // Lets every copy queued so far finish, so that the staging ring has no chunk in flight.
+  if (gpu) needle::cuda_synchronize();
+  const uint64_t before = needle::cuda_host_sync_count();
+  const Tensor loss1 = step(y, false).first;
+  const auto [loss2, norm2] = step(y, true);
+  EXPECT_EQ(needle::cuda_host_sync_count(), before)
+      << "the host waited for the GPU inside training steps";
+  const double first = loss1.item<double>();
+  if (gpu) {
+    EXPECT_GT(needle::cuda_host_sync_count(), before);  // reading the loss waits
+  }
+  EXPECT_TRUE(std::isfinite(first));
+  EXPECT_TRUE(std::isfinite(loss2.item<double>()));
+  EXPECT_EQ(norm2.device(), device());
+  EXPECT_EQ(norm2.ndim(), 0);
+  EXPECT_GT(norm2.item<double>(), 0.0);
+
+  // A bad label: on the CPU the loss throws; on a GPU the step runs without waiting and the
+  // IndexError comes from reading its loss.
+  const std::vector<std::string> parts = {"label 10 at position 5", "for 10 classes"};
+  std::string msg;
+  try {
+    if (!gpu) {
+      step(y_bad, true);
+    } else {
+      const uint64_t waits = needle::cuda_host_sync_count();
+      const Tensor bad_loss = step(y_bad, true).first;
+      EXPECT_EQ(needle::cuda_host_sync_count(), waits);
+      (void)bad_loss.item<double>();
+    }
+    ADD_FAILURE() << "expected an IndexError";
+  } catch (const needle::IndexError& e) {
+    msg = e.what();
+  }
+  for (const std::string& part : parts)
+    EXPECT_NE(msg.find(part), std::string::npos) << msg;
+  EXPECT_TRUE(std::isfinite(step(y, true).first.item<double>()));  // and training goes on
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// DataLoader: batching, shuffling, seeding, worker threads, ordering, errors and shutdown.
+// DataLoader: batching, shuffling, seeding, worker threads, ordering, errors and shutdown, and
+// pin_memory (a no-op on the CPU; its pinned path against a fake backend).
 #include "needle/data/data_loader.h"
 
 #include <gtest/gtest.h>
@@ -12,10 +13,10 @@
 #include <set>
 #include <thread>
 
-#include "needle/data/ndarray_dataset.h"
-#include "needle/data/transforms/random_crop.h"
-#include "needle/data/transforms/random_flip_horizontal.h"
 #include "needle/error.h"
+#include "src/data/pinned_buffer_pool.h"
+#include "tests/data/fake_pinned_backend.h"
+#include "tests/data/loader_test_util.h"
 
 namespace needle::data {
 namespace {
@@ -141,14 +142,11 @@ TEST(DataLoader, SeedDefaultsFromManualSeed) {
   EXPECT_EQ(epoch_labels(a), epoch_labels(b));
 }
 
+using test::augmented_dataset;
+using test::Epochs;
+using test::run_epochs;
+
 // MNIST-like images with the benchmark's augmentation: results must not depend on workers.
-std::shared_ptr<Dataset> augmented_dataset(int64_t n) {
-  NDArray images = NDArray::rand({n, 1, 8, 8}, 0.0, 1.0, DType::Float32);
-  NDArray labels = NDArray::arange(n, DType::Int64);
-  return std::make_shared<NDArrayDataset>(
-      images, labels,
-      Transforms{std::make_shared<RandomCrop>(8, 2), std::make_shared<RandomFlipHorizontal>()});
-}
 
 TEST(DataLoader, SameResultsForAnyWorkerCount) {
   auto ds = augmented_dataset(203);
@@ -263,6 +261,86 @@ TEST(DataLoader, InvalidOptions) {
   EXPECT_THROW(DataLoader(ds, {.num_workers = -1}), Error);
   EXPECT_THROW(DataLoader(ds, {.prefetch = 0}), Error);
   EXPECT_THROW(DataLoader(nullptr), Error);
+}
+
+DataLoaderOptions augmented_options(int workers, bool pin) {
+  return {.batch_size = 16,
+          .shuffle = true,
+          .num_workers = workers,
+          .prefetch = 2,
+          .seed = 99,
+          .device = cpu(),
+          .pin_memory = pin};
+}
+
+// On a CPU device pin_memory changes nothing: the CPU backend has no pinned memory.
+TEST(DataLoader, PinMemoryMakesNoDifferenceOnTheCpu) {
+  auto ds = augmented_dataset(203);
+  DataLoader pageable(ds, augmented_options(0, false));
+  const Epochs reference = run_epochs(pageable, 2);
+  for (int workers : {0, 2}) {
+    DataLoader pinned(ds, augmented_options(workers, true));
+    EXPECT_EQ(run_epochs(pinned, 2), reference) << workers << " workers";
+  }
+}
+
+// The pinned path itself (pool, uploads, ordering, reuse), against a backend that fakes pinned
+// memory and uploads whose copies land only once they finish (fake_pinned_backend.h).
+class PinnedDataLoader : public ::testing::Test {
+ protected:
+  void SetUp() override { detail::set_pinned_backend_for_testing(&fake); }
+  void TearDown() override { detail::set_pinned_backend_for_testing(nullptr); }
+  test::FakePinnedBackend fake;
+};
+
+TEST_F(PinnedDataLoader, SameBatchesAsPageableForAnyWorkerCountOverEpochs) {
+  auto ds = augmented_dataset(203);
+  DataLoader pageable(ds, augmented_options(0, false));
+  const Epochs reference = run_epochs(pageable, 3);
+  EXPECT_EQ(fake.upload_count(), 0u) << "pin_memory off never uploads";
+  size_t uploads = 0;
+  for (int workers : {0, 1, 3}) {
+    {
+      DataLoader pinned(ds, augmented_options(workers, true));
+      EXPECT_EQ(run_epochs(pinned, 3), reference) << workers << " workers";
+      uploads += 3 * 13;
+      EXPECT_EQ(fake.upload_count(), uploads) << "every batch went through an upload";
+      // Buffers are reused across batches and epochs, within the bound.
+      const size_t bound = static_cast<size_t>(std::max(1, 2 * workers) + 2);
+      EXPECT_LE(fake.peak_live, bound) << workers << " workers";
+      EXPECT_LE(fake.allocations, bound) << workers << " workers";
+    }
+    EXPECT_EQ(fake.unordered_uploads(), 0u) << "every batch's reader was ordered after its copy";
+    EXPECT_EQ(fake.overwritten_sources, 0u) << "no buffer was refilled while being uploaded";
+    EXPECT_EQ(fake.live, 0u) << "the loader frees its pinned buffers";
+    fake.allocations = fake.peak_live = 0;
+  }
+}
+
+TEST_F(PinnedDataLoader, EarlyBreakErrorsAndOverlappingEpochs) {
+  auto ds = std::make_shared<CountingDataset>(2000, /*fail_at=*/105);
+  {
+    DataLoader loader(ds, {.batch_size = 10, .num_workers = 3, .prefetch = 2});
+    for (const Batch& b : loader) {
+      EXPECT_EQ(labels_of(b)[0], 0);
+      break;  // the prefetched batches are dropped unread
+    }
+    int64_t seen = 0;
+    EXPECT_THROW(
+        {
+          for (const Batch& b : loader)
+            seen += b.labels.shape()[0];
+        },
+        IndexError);
+    EXPECT_EQ(seen, 100);
+    auto first = loader.begin(), second = loader.begin();
+    ++first;
+    EXPECT_EQ(labels_of(*first)[0], 10);
+    EXPECT_EQ(labels_of(*second)[0], 0);
+  }
+  EXPECT_EQ(fake.unordered_uploads(), 0u) << "dropped batches are ordered before being freed";
+  EXPECT_EQ(fake.overwritten_sources, 0u);
+  EXPECT_EQ(fake.live, 0u);
 }
 
 TEST(DataLoader, EmptyDataset) {

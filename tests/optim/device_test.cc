@@ -90,6 +90,34 @@ TEST_P(OptimDeviceTest, AdamFirstStepHandValue) {
   EXPECT_EQ(opt.step_count(), 1);
 }
 
+TEST_P(OptimDeviceTest, ClipGradNormMatchesTheCpu) {
+  // Both forms, clipping and not, over a matrix and a vector gradient (one parameter without
+  // one); returns the norms and the clipped gradients.
+  auto clip = [](const Device& d, DType dt, double max_norm, bool tensor_form) {
+    Tensor w = make(values(51, 80), {17, 3}, d, dt, true);
+    Tensor b = make(values(5, 81), {5}, d, dt, true);
+    Tensor unused = make(values(3, 82), {3}, d, dt, true);
+    const Tensor c = make(values(51, 83), {17, 3}, d, dt);
+    (needle::sum(c * w * w) + needle::sum(b * b * b)).backward();
+    Tensor norm;
+    if (tensor_form) {
+      norm = needle::optim::clip_grad_norm_({w, unused, b}, max_norm);
+      EXPECT_EQ(norm.device(), d);
+    } else {
+      const double value = needle::optim::clip_grad_norm({w, unused, b}, max_norm);
+      norm = Tensor(needle::NDArray::full({}, value, DType::Float64, d));
+    }
+    return std::vector<Tensor>{norm, w.grad(), b.grad()};
+  };
+  for (const bool tensor_form : {false, true}) {
+    for (const double max_norm : {0.5, 1e3}) {
+      device_test::compare_with_reference(
+          device(), [&](const Device& d, DType dt) { return clip(d, dt, max_norm, tensor_form); },
+          fmt::format("clip_grad_norm{} to {}", tensor_form ? "_" : "", max_norm), 1e-4, 1e-5);
+    }
+  }
+}
+
 TEST_P(OptimDeviceTest, StateFollowsParametersMovedByModuleTo) {
   // Two steps on the CPU, then the model moves; the next steps run where the model now lives
   // and continue the same trajectory as a model that never moved.

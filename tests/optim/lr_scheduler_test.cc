@@ -1,4 +1,4 @@
-// Learning-rate schedulers (closed forms, composition) and clip_grad_norm.
+// Learning-rate schedulers (closed forms, composition) and clip_grad_norm (both forms).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -75,4 +75,30 @@ TEST(ClipGradNorm, ScalesOnlyAboveMaxNorm) {
   EXPECT_NEAR(optim::clip_grad_norm({a, b, c}, 6.5), 13.0, 1e-5);
   EXPECT_NEAR(a.grad().to_vector<float>()[0], 1.5f, 1e-5);
   EXPECT_NEAR(b.grad().to_vector<float>()[0], 6.0f, 1e-5);
+}
+
+TEST(ClipGradNorm, TensorFormKeepsTheNormOnTheDevice) {
+  auto a = ndl::Tensor::from_vector(std::vector<float>{1, 2}, {2}, ndl::cpu(), true);
+  auto b = ndl::Tensor::from_vector(std::vector<float>{3}, {1}, ndl::cpu(), true);
+  auto c = ndl::ones({2}).set_requires_grad(true);  // no gradient: skipped
+  auto loss = ndl::sum(a * ndl::Tensor::from_vector(std::vector<float>{3, 4}, {2})) + b * 12.0;
+  ndl::sum(loss).backward();
+  const ndl::Tensor norm = optim::clip_grad_norm_({a, b, c}, 100.0);
+  EXPECT_EQ(norm.ndim(), 0);
+  EXPECT_EQ(norm.dtype(), ndl::DType::Float64);
+  EXPECT_EQ(norm.device(), ndl::cpu());
+  EXPECT_NEAR(norm.item<double>(), 13.0, 1e-5);
+  // Below max_norm the factor is exactly 1: the gradients keep their values.
+  EXPECT_EQ(a.grad().to_vector<float>(), (std::vector<float>{3, 4}));
+  EXPECT_EQ(b.grad().to_vector<float>(), (std::vector<float>{12}));
+  EXPECT_FALSE(c.grad().defined());
+  // Above it: the same scaling as the double form, max_norm / (norm + 1e-6).
+  EXPECT_NEAR(optim::clip_grad_norm_({a, b, c}, 6.5).item<double>(), 13.0, 1e-5);
+  const float f = static_cast<float>(6.5 / (13.0 + 1e-6));
+  EXPECT_FLOAT_EQ(a.grad().to_vector<float>()[1], 4.0f * f);
+  EXPECT_FLOAT_EQ(b.grad().to_vector<float>()[0], 12.0f * f);
+  // No gradients at all: a zero norm, and nothing to scale.
+  EXPECT_EQ(optim::clip_grad_norm_({c}, 1.0).item<double>(), 0.0);
+  EXPECT_EQ(optim::clip_grad_norm({c}, 1.0), 0.0);
+  EXPECT_THROW(optim::clip_grad_norm_({a}, -1.0), ndl::Error);
 }

@@ -10,11 +10,18 @@
 // example index), and the shuffle from one seeded by (loader seed, epoch). The same seed gives
 // the same batches whatever num_workers is and however the threads are scheduled.
 //
-// Devices: batches are collated on the host and moved with .to(device) on the caller's thread.
-// For a CUDA target that copy does not wait for the GPU: the CUDA backend stages it through a
-// ring of pinned (page-locked) buffers and queues the DMA on the device's stream, so it overlaps
-// the host's next work. Collating straight into pinned memory (saving the staging memcpy) and a
-// separate copy stream are not done yet (Epoch::to_batch in src/data/data_loader.cc).
+// Devices: with pin_memory (the default) and a device whose backend has pinned host memory
+// (CUDA), batches are collated straight into page-locked buffers, kept in a small pool per
+// loader and reused, and each batch's host-to-device copy starts as soon as it is collated, on
+// the worker that made it, on a copy stream of the device's own: the next batches cross PCIe
+// while the current step computes. The copy is ordered after the device's work queued when its
+// destination was allocated, and the device's work is ordered after the copy when the batch is
+// handed out, by events, without the host waiting. A pinned buffer is reused only once its copy
+// has finished. With num_workers == 0 the copy starts when the loop asks for the batch (still
+// without a host wait). Without pin_memory, or for a CPU device (whose backend has no pinned
+// memory: nothing to do), batches are collated into pageable memory and moved with .to(device)
+// on the caller's thread, which for CUDA stages through the backend's pinned ring and does not
+// wait for the GPU either.
 #pragma once
 
 #include <cstddef>
@@ -31,7 +38,8 @@ namespace needle::data {
 
 namespace detail {
 class Epoch;
-}
+class PinnedBufferPool;
+}  // namespace detail
 
 struct DataLoaderOptions {
   int64_t batch_size = 1;
@@ -46,8 +54,8 @@ struct DataLoaderOptions {
   // building it makes the loader repeatable too.
   std::optional<uint64_t> seed = std::nullopt;
   Device device = cpu();
-  // For CUDA targets: collate into page-locked host memory. Accepted for PyTorch parity but
-  // not acted on yet: the backend's pinned staging ring makes the copies asynchronous (above).
+  // For CUDA targets: collate into page-locked host memory and upload each batch ahead of the
+  // loop on a copy stream ("Devices" above). No effect for a CPU device.
   bool pin_memory = true;
 };
 
@@ -103,6 +111,8 @@ class DataLoader {
   DataLoaderOptions options_;
   uint64_t seed_ = 0;
   int64_t epoch_ = 0;
+  // Pinned host buffers shared by this loader's epochs (null without pin_memory).
+  std::shared_ptr<detail::PinnedBufferPool> pinned_;
 };
 
 }  // namespace needle::data

@@ -13,7 +13,13 @@ enum class Reduction { Mean, Sum, None };
 
 // Cross-entropy from logits (B, k) and integer class labels (B,) (int64, int32 or uint8):
 // logsumexp(logits) - logits[label], averaged over the batch; stable for large logits. A label
-// outside [0, k) throws IndexError naming it and k. With label_smoothing = e (PyTorch's
+// outside [0, k) throws IndexError naming it, its position and k: on the CPU at once, from
+// forward(); on a GPU, where checking at once would make every training step wait for the
+// device, the check runs on the GPU and the IndexError is thrown at the next point where the
+// host waits for that GPU anyway: reading the loss (item(), to_vector(), .to(cpu())) or
+// cuda_synchronize(), or at once under NEEDLE_CUDA_SYNC=1 (needle/cuda.h). Until then the step
+// computes on: the bad label's one-hot row is all zeros, and nothing reads out of bounds. With
+// label_smoothing = e (PyTorch's
 // CrossEntropyLoss(label_smoothing=e)) the target is (1 - e) on the label plus e / k on every
 // class: logsumexp(logits) - (1 - e) logits[label] - e mean(logits).
 class SoftmaxLossImpl : public Module {

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <vector>
 
+#include "needle/backend.h"
 #include "needle/op.h"
 #include "needle/ops.h"
 #include "src/autograd/ops/cases.h"
@@ -72,21 +73,33 @@ Tensor select(const Tensor& a, int64_t axis, int64_t index) {
   return reshape(slice(a, slices), shape);
 }
 
+namespace {
+
+// one_hot after checking labels in [0, num_classes) with the backend's range check, which on
+// a GPU throws `message`'s IndexError at the next host wait rather than stopping here (loss.h).
+Tensor checked_one_hot(const Tensor& labels, int64_t num_classes, DType dtype,
+                       IndexErrorMessage message) {
+  const NDArray& data = labels.data();
+  backend_for(data.device()).check_index_range(data.view(), 0, num_classes, std::move(message));
+  const NDArray ids = data.astype(DType::Int64);
+  const NDArray classes = NDArray::arange(num_classes, DType::Int64, ids.device());
+  return Tensor(eq(ids.unsqueeze(ids.ndim()), classes).astype(dtype));
+}
+
+}  // namespace
+
 Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dtype) {
   NEEDLE_CHECK_AS(DTypeError, is_integer(labels.dtype()),
                   "one_hot: labels need an integer dtype, got {} (shape {})", labels.dtype(),
                   shape_str(labels.shape()));
   NEEDLE_CHECK_AS(ShapeError, num_classes > 0, "one_hot: num_classes is {}", num_classes);
-  const NDArray ids = labels.data().astype(DType::Int64);
-  if (ids.numel() > 0) {
-    const int64_t lo = needle::min(ids).item<int64_t>();
-    const int64_t hi = needle::max(ids).item<int64_t>();
-    NEEDLE_CHECK_AS(IndexError, lo >= 0 && hi < num_classes,
-                    "one_hot: label {} is out of range [0, {}) (labels of shape {})",
-                    lo < 0 ? lo : hi, num_classes, shape_str(labels.shape()));
-  }
-  const NDArray classes = NDArray::arange(num_classes, DType::Int64, ids.device());
-  return Tensor(eq(ids.unsqueeze(ids.ndim()), classes).astype(dtype));
+  return checked_one_hot(labels, num_classes, dtype,
+                         [num_classes, shape = labels.shape()](int64_t value, int64_t position) {
+                           return fmt::format(
+                               "one_hot: label {} at position {} is out of range [0, {}) (labels "
+                               "of shape {})",
+                               value, position, num_classes, shape_str(shape));
+                         });
 }
 
 Tensor gather(const Tensor& a, int64_t axis, const Tensor& index) {
@@ -121,13 +134,14 @@ Tensor gather(const Tensor& a, int64_t axis, const Tensor& index) {
   order.push_back(d);
   src = unsqueeze(permute(src, order), d);
   // out[..., j, ...] = sum_c src[..., c] * [index[..., j, ...] == c]
-  Tensor mask;
-  try {
-    mask = one_hot(index, classes, a.dtype());
-  } catch (const IndexError& e) {
-    throw IndexError(fmt::format("gather: index out of range for axis {} of shape {} ({})", axis,
-                                 shape_str(a.shape()), e.what()));
-  }
+  const Tensor mask = checked_one_hot(
+      index, classes, a.dtype(),
+      [axis, shape = a.shape(), index_shape = index.shape()](int64_t value, int64_t position) {
+        return fmt::format(
+            "gather: index {} at position {} (index of shape {}) is out of range for axis {} of "
+            "shape {}",
+            value, position, shape_str(index_shape), axis, shape_str(shape));
+      });
   return sum(src * mask, {-1});
 }
 
