@@ -15,6 +15,7 @@
 
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/im2col.h"
+#include "backends/cpu/region_errors.h"
 #include "backends/cpu/strided_loop.h"
 #include "needle/conv.h"
 
@@ -177,7 +178,8 @@ const T* pack_weight(const T* w, const Problem& pr, std::vector<T>& storage) {
   if (!pr.packed) return w;
   const int64_t kernel = pr.kernel_h * pr.kernel_w, cin = pr.group_in;
   const int64_t used = static_cast<int64_t>(pr.used_taps.size());
-  storage.resize(static_cast<size_t>(pr.packed_weight));
+  resize_scratch(storage, static_cast<size_t>(pr.packed_weight), "conv2d");
+  RegionErrors errors;
 #pragma omp parallel for schedule(static) if (pr.packed_weight >= kPackParallelThreshold)
   for (int64_t o = 0; o < pr.out_channels; ++o) {
     const T* wo = w + o * cin * kernel;
@@ -191,20 +193,23 @@ const T* pack_weight(const T* w, const Problem& pr, std::vector<T>& storage) {
       }
       continue;
     }
-    thread_local std::vector<T> tap_major;
-    tap_major.resize(static_cast<size_t>(used * cin));
-    for (int64_t c = 0; c < cin; ++c) {
-      for (int64_t u = 0; u < used; ++u)
-        tap_major[static_cast<size_t>(u * cin + c)] = wo[c * kernel + pr.used_taps[u]];
-    }
-    for (size_t q = 0; q < pr.classes.size(); ++q) {
-      T* dst = storage.data() + pr.weight_start[q] + o * pr.k(q);
-      for (const int32_t t : pr.tap_index[q]) {
-        const T* run = tap_major.data() + pr.tap_slot[t] * cin;
-        dst = std::copy(run, run + cin, dst);
+    errors.run([&] {
+      thread_local std::vector<T> tap_major;
+      resize_scratch(tap_major, static_cast<size_t>(used * cin), "conv2d");
+      for (int64_t c = 0; c < cin; ++c) {
+        for (int64_t u = 0; u < used; ++u)
+          tap_major[static_cast<size_t>(u * cin + c)] = wo[c * kernel + pr.used_taps[u]];
       }
-    }
+      for (size_t q = 0; q < pr.classes.size(); ++q) {
+        T* dst = storage.data() + pr.weight_start[q] + o * pr.k(q);
+        for (const int32_t t : pr.tap_index[q]) {
+          const T* run = tap_major.data() + pr.tap_slot[t] * cin;
+          dst = std::copy(run, run + cin, dst);
+        }
+      }
+    });
   }
+  errors.rethrow();
   return storage.data();
 }
 
@@ -214,6 +219,7 @@ template <typename T>
 void unpack_weight_grad(const T* packed, const Problem& pr, T* w) {
   const int64_t kernel = pr.kernel_h * pr.kernel_w, cin = pr.group_in;
   const int64_t used = static_cast<int64_t>(pr.used_taps.size());
+  RegionErrors errors;
 #pragma omp parallel for schedule(static) if (pr.packed_weight >= kPackParallelThreshold)
   for (int64_t o = 0; o < pr.out_channels; ++o) {
     T* wo = w + o * cin * kernel;
@@ -228,22 +234,27 @@ void unpack_weight_grad(const T* packed, const Problem& pr, T* w) {
       }
       continue;
     }
-    thread_local std::vector<T> tap_major;
-    tap_major.assign(static_cast<size_t>(used * cin), T(0));
-    for (size_t q = 0; q < pr.classes.size(); ++q) {
-      const T* src = packed + pr.weight_start[q] + o * pr.k(q);
-      for (const int32_t t : pr.tap_index[q]) {
-        T* run = tap_major.data() + pr.tap_slot[t] * cin;
-        for (int64_t c = 0; c < cin; ++c)
-          run[c] += src[c];
-        src += cin;
+    errors.run([&] {
+      thread_local std::vector<T> tap_major;
+      const size_t n = static_cast<size_t>(used * cin);
+      resize_scratch(tap_major, n, "conv2d");
+      std::fill(tap_major.begin(), tap_major.begin() + static_cast<std::ptrdiff_t>(n), T(0));
+      for (size_t q = 0; q < pr.classes.size(); ++q) {
+        const T* src = packed + pr.weight_start[q] + o * pr.k(q);
+        for (const int32_t t : pr.tap_index[q]) {
+          T* run = tap_major.data() + pr.tap_slot[t] * cin;
+          for (int64_t c = 0; c < cin; ++c)
+            run[c] += src[c];
+          src += cin;
+        }
       }
-    }
-    for (int64_t c = 0; c < cin; ++c) {
-      for (int64_t u = 0; u < used; ++u)
-        wo[c * kernel + pr.used_taps[u]] = tap_major[static_cast<size_t>(u * cin + c)];
-    }
+      for (int64_t c = 0; c < cin; ++c) {
+        for (int64_t u = 0; u < used; ++u)
+          wo[c * kernel + pr.used_taps[u]] = tap_major[static_cast<size_t>(u * cin + c)];
+      }
+    });
   }
+  errors.rethrow();
 }
 
 // The shapes and parameters as conv2d checks them (needle/conv.h): conv.cc validates before it
@@ -282,19 +293,21 @@ int64_t chunk_images(const Problem& pr, int64_t images, size_t element_size) {
 }
 
 // Per-thread scratch that grows and is kept, so a training loop does not page-fault fresh
-// megabytes on every convolution.
+// megabytes on every convolution. Called inside the parallel region of for_each_chunk, whose
+// RegionErrors carries a failed allocation out.
 template <typename T>
 T* scratch(int slot, size_t n) {
   thread_local std::vector<T> buffers[5];
   std::vector<T>& b = buffers[slot];
-  if (b.size() < n) b.resize(n);
+  resize_scratch(b, n, "conv2d");
   return b.data();
 }
 
 // Runs body(first_image, images, thread) over the batch in chunks: the batch is split evenly
 // over the OpenMP pool (inside a parallel region the OpenMP build of OpenBLAS runs
 // single-threaded, so there is one pool and no oversubscription), and each thread walks its
-// share chunk by chunk. A batch of one leaves the threading to BLAS instead.
+// share chunk by chunk. A batch of one leaves the threading to BLAS instead. An exception in
+// `body` (scratch that cannot be allocated) is rethrown here, after the region.
 template <typename T, typename Body>
 void for_each_chunk(const Problem& pr, Body&& body) {
   const int threads = static_cast<int>(std::min<int64_t>(max_threads(), pr.batch));
@@ -305,8 +318,10 @@ void for_each_chunk(const Problem& pr, Body&& body) {
       body(n, std::min(chunk, end - n), tid);
   };
   if (threads > 1) {
+    RegionErrors errors;
 #pragma omp parallel num_threads(threads)
-    run(omp_get_thread_num(), omp_get_num_threads());
+    errors.run([&] { run(omp_get_thread_num(), omp_get_num_threads()); });
+    errors.rethrow();
   } else {
     run(0, 1);
   }
@@ -479,7 +494,8 @@ void backward_typed(const Problem& pr, const T* dy, const T* x, const T* weight,
   // partial sums are added up at the end.
   const int64_t wsize = out.dw != nullptr ? pr.packed_weight : 0;
   const int64_t asize = wsize + (out.db != nullptr ? pr.out_channels : 0);
-  std::vector<T> sums(static_cast<size_t>(asize), T(0));
+  std::vector<T> sums;
+  resize_scratch(sums, static_cast<size_t>(asize), "conv2d");
   const int threads = static_cast<int>(std::min<int64_t>(max_threads(), pr.batch));
   std::vector<T*> partial(static_cast<size_t>(std::max(threads, 1)), nullptr);
   partial[0] = sums.data();

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/region_errors.h"
 #include "backends/cpu/strided_loop.h"
 
 namespace needle::cpu_backend {
@@ -115,12 +116,12 @@ void matmul_typed(const StridedView& a, const StridedView& b, const StridedView&
     const T* ap = a_base + ao;
     const T* bp = b_base + bo;
     if (!A.direct) {
-      sa_buf.resize(static_cast<size_t>(m * k));
+      resize_scratch(sa_buf, static_cast<size_t>(m * k), "matmul");
       compact_matrix(ap, m, k, sam, sak, sa_buf.data());
       ap = sa_buf.data();
     }
     if (!B.direct) {
-      sb_buf.resize(static_cast<size_t>(k * n));
+      resize_scratch(sb_buf, static_cast<size_t>(k * n), "matmul");
       compact_matrix(bp, k, n, sbk, sbn, sb_buf.data());
       bp = sb_buf.data();
     }
@@ -133,12 +134,22 @@ void matmul_typed(const StridedView& a, const StridedView& b, const StridedView&
       batch >= 2 && m * n * k <= 128 * 128 * 128 && batch * m * n * k >= 64 * 64 * 64;
   const int threads = parallel_batch ? max_threads() : 1;
   if (threads > 1) {
+    // Each thread's compaction buffers are allocated here, before the region: a failed
+    // allocation inside it would call std::terminate. (Inside, one() finds them large enough.)
+    std::vector<std::vector<T>> sa_bufs(static_cast<size_t>(threads)),
+        sb_bufs(static_cast<size_t>(threads));
+    for (int t = 0; t < threads; ++t) {
+      if (!A.direct)
+        resize_scratch(sa_bufs[static_cast<size_t>(t)], static_cast<size_t>(m * k), "matmul");
+      if (!B.direct)
+        resize_scratch(sb_bufs[static_cast<size_t>(t)], static_cast<size_t>(k * n), "matmul");
+    }
 #pragma omp parallel num_threads(threads)
     {
-      std::vector<T> sa_buf, sb_buf;
+      const auto t = static_cast<size_t>(omp_get_thread_num());
 #pragma omp for schedule(static)
       for (int64_t i = 0; i < batch; ++i)
-        one(i, sa_buf, sb_buf);
+        one(i, sa_bufs[t], sb_bufs[t]);
     }
   } else {
     std::vector<T> sa_buf, sb_buf;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/region_errors.h"
 #include "needle/dtype.h"
 
 // x86-64 always has SSE2. GCC keeps std::sqrt a scalar libm call unless -fno-math-errno (which
@@ -135,24 +136,28 @@ bool grad_walk(const StridedView& param, const StridedView& grad, GradWalk& walk
 template <typename T, typename Run>
 void for_each_run(const GradWalk& walk, int64_t n, const T* g, Run&& run) {
   const bool parallel = n >= kOptimizerParallelThreshold;
+  RegionErrors errors;  // a row buffer that cannot grow must not terminate the program
 #pragma omp parallel if (parallel)
   {
     // One buffer per thread, kept across steps, only for strided rows: no per-step allocation.
     static thread_local std::vector<T> row;
 #pragma omp for schedule(static)
     for (int64_t r = 0; r < walk.rows; ++r) {
-      const int64_t begin = r * walk.cols;
-      const int64_t count = std::min(walk.cols, n - begin);
-      const T* src = g + r * walk.row_stride;
-      if (walk.col_stride != 1) {
-        row.resize(static_cast<size_t>(count));
-        for (int64_t c = 0; c < count; ++c)
-          row[static_cast<size_t>(c)] = src[c * walk.col_stride];
-        src = row.data();
-      }
-      run(begin, src, count);
+      errors.run([&] {
+        const int64_t begin = r * walk.cols;
+        const int64_t count = std::min(walk.cols, n - begin);
+        const T* src = g + r * walk.row_stride;
+        if (walk.col_stride != 1) {
+          resize_scratch(row, static_cast<size_t>(count), "optimizer step");
+          for (int64_t c = 0; c < count; ++c)
+            row[static_cast<size_t>(c)] = src[c * walk.col_stride];
+          src = row.data();
+        }
+        run(begin, src, count);
+      });
     }
   }
+  errors.rethrow();
 }
 
 }  // namespace

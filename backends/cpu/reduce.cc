@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "backends/cpu/cpu_backend.h"
+#include "backends/cpu/region_errors.h"
 #include "backends/cpu/strided_loop.h"
 
 namespace needle::cpu_backend {
@@ -230,15 +231,18 @@ void reduce_into(const Layout<1>& LK, const Layout<1>& LR,
     // Few outputs: split R; each thread folds its share into private accumulators, merged in
     // thread order afterwards.
     std::vector<std::vector<Acc>> partial(static_cast<size_t>(threads));
+    RegionErrors errors;  // an accumulator that cannot be allocated must not terminate
 #pragma omp parallel num_threads(threads)
-    {
+    errors.run([&] {
       const int64_t nt = omp_get_num_threads(), t = omp_get_thread_num();
       const int64_t chunk = (nr + nt - 1) / nt;
       const int64_t r0 = std::min(nr, t * chunk), r1 = std::min(nr, r0 + chunk);
       auto& mine = partial[static_cast<size_t>(t)];
-      mine.assign(static_cast<size_t>(nk), Red::init());
+      resize_scratch(mine, static_cast<size_t>(nk), "reduce");
+      std::fill(mine.begin(), mine.end(), Red::init());
       if (r1 > r0) body(mine.data(), 0, nk, r0, r1);
-    }
+    });
+    errors.rethrow();
     for (auto& part : partial) {
       for (size_t o = 0; o < part.size(); ++o)
         Red::merge(acc[o], part[o]);

@@ -303,7 +303,7 @@ void walk_tiled(const Layout<N>& L, Inner&& inner) {
   bool gathered[N] = {};
   for (int k = 1; k < N; ++k)
     gathered[k] = is_transposed_input(L, k);
-  auto run_unit = [&](int64_t u, std::vector<char>& scratch) {
+  auto run_unit = [&](int64_t u, char* scratch) {
     const int64_t j0 = (u % tc) * kTileCols;
     const int64_t i0 = (u / tc % tr) * kTileRows;
     int64_t o = u / (tc * tr);
@@ -322,7 +322,7 @@ void walk_tiled(const Layout<N>& L, Inner&& inner) {
       s_prev[k] = L.stride[k][prev];
       p[k] += i0 * L.stride[k][prev] + j0 * L.stride[k][last];
       if (gathered[k]) {
-        char* buf = scratch.data() + k * kTileRows * kTileCols * 8;
+        char* buf = scratch + k * kTileRows * kTileCols * 8;
         gather_tile_bytes(L.elsize[k], p[k], s_prev[k], s_last[k], ni, nj, buf);
         p[k] = buf;
         s_last[k] = L.elsize[k];
@@ -336,19 +336,22 @@ void walk_tiled(const Layout<N>& L, Inner&& inner) {
     }
   };
   const size_t scratch_bytes = static_cast<size_t>(N * kTileRows * kTileCols * 8);
-  if (L.numel >= kParallelThreshold && max_threads() > 1) {
-#pragma omp parallel
+  const int threads = L.numel >= kParallelThreshold ? max_threads() : 1;
+  // Every thread's tile buffer is allocated here, before the region: an allocation that
+  // failed inside it would call std::terminate.
+  std::vector<char> scratch(scratch_bytes * static_cast<size_t>(threads));
+  if (threads > 1) {
+#pragma omp parallel num_threads(threads)
     {
-      std::vector<char> scratch(scratch_bytes);
+      char* mine = scratch.data() + scratch_bytes * static_cast<size_t>(omp_get_thread_num());
       // Dynamic: on a shared machine a descheduled thread must not hold up the others.
 #pragma omp for schedule(dynamic, 4)
       for (int64_t u = 0; u < units; ++u)
-        run_unit(u, scratch);
+        run_unit(u, mine);
     }
   } else {
-    std::vector<char> scratch(scratch_bytes);
     for (int64_t u = 0; u < units; ++u)
-      run_unit(u, scratch);
+      run_unit(u, scratch.data());
   }
 }
 

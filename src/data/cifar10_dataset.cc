@@ -25,23 +25,31 @@ CIFAR10Dataset::CIFAR10Dataset(const std::string& dir, bool train, Transforms tr
   }
   for (const std::string& name : names) {
     const std::string path = (std::filesystem::path(dir) / name).string();
-    std::vector<uint8_t> bytes = detail::read_bytes(path, kWho);
-    const auto n = static_cast<int64_t>(bytes.size());
-    NEEDLE_CHECK_AS(IOError, n > 0, "{}: {}: the file is empty", kWho, path);
-    NEEDLE_CHECK_AS(IOError, n % kRecordBytes == 0,
-                    "{}: {}: truncated or trailing bytes: {} bytes is not a whole number of "
-                    "{}-byte records (1 label + 3072 pixels)",
-                    kWho, path, n, kRecordBytes);
-    const int64_t records = n / kRecordBytes;
-    pixels_.reserve(pixels_.size() + static_cast<size_t>(records * kPixels));
-    for (int64_t r = 0; r < records; ++r) {
-      const uint8_t* rec = bytes.data() + r * kRecordBytes;
+    // Record by record: the format has no header to check first, so memory follows the data
+    // read (exactly reserved for a plain file) rather than a whole-file buffer.
+    detail::ByteReader in(path, kWho);
+    if (const auto size = in.remaining()) {
+      const auto records = static_cast<size_t>(*size / kRecordBytes);
+      pixels_.reserve(pixels_.size() + records * static_cast<size_t>(kPixels));
+      labels_.reserve(labels_.size() + records);
+    }
+    std::vector<uint8_t> rec(static_cast<size_t>(kRecordBytes));
+    int64_t records = 0;
+    while (true) {
+      const auto got = static_cast<int64_t>(in.read(rec.data(), rec.size()));
+      if (got == 0) break;
+      NEEDLE_CHECK_AS(IOError, got == kRecordBytes,
+                      "{}: {}: truncated or trailing bytes: {} bytes is not a whole number of "
+                      "{}-byte records (1 label + 3072 pixels)",
+                      kWho, path, records * kRecordBytes + got, kRecordBytes);
       NEEDLE_CHECK_AS(IOError, rec[0] < kNumClasses,
                       "{}: {}: label {} of record {} is out of range (labels must be < {})", kWho,
-                      path, static_cast<int>(rec[0]), r, kNumClasses);
+                      path, static_cast<int>(rec[0]), records, kNumClasses);
       labels_.push_back(rec[0]);
-      pixels_.insert(pixels_.end(), rec + 1, rec + kRecordBytes);
+      pixels_.insert(pixels_.end(), rec.begin() + 1, rec.end());
+      ++records;
     }
+    NEEDLE_CHECK_AS(IOError, records > 0, "{}: {}: the file is empty", kWho, path);
   }
   size_ = static_cast<int64_t>(labels_.size());
 }

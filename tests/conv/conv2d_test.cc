@@ -1,5 +1,6 @@
 // conv2d against a naive direct convolution, its three gradients against central differences,
 // second order through the gradient ops, and the errors users can cause.
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -316,6 +317,26 @@ TEST(Conv2d, NoGraphWithoutGrad) {
   Tensor y = conv2d(x, w);
   EXPECT_TRUE(y.is_leaf());
   EXPECT_EQ(y.to_vector<float>(), std::vector<float>(4, 4.0f));
+}
+
+TEST(Conv2d, ScratchThatCannotBeAllocatedIsAnErrorNotATerminate) {
+  // A 1000x1000 kernel over 1x1 images padded by 999: a 4 MB weight and a 1000x1000 output,
+  // yet one image's column matrix is 10^6 taps x 10^6 pixels, 4 TB of float32. The CPU kernel
+  // asks for it inside its OpenMP region (batch 2 spreads over the threads), where a
+  // std::bad_alloc used to call std::terminate.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "a sanitizer's allocator aborts on a 4 TB request instead of failing it";
+#endif
+  int overcommit = 0;
+  std::ifstream("/proc/sys/vm/overcommit_memory") >> overcommit;
+  if (overcommit == 1) {
+    GTEST_SKIP() << "vm.overcommit_memory=1 grants a 4 TB request, so it would fault pages in "
+                    "instead of failing";
+  }
+  Tensor x(NDArray::ones({2, 1, 1, 1}));
+  Tensor w(NDArray::ones({1, 1, 1000, 1000}));
+  testing::expect_error<Error>([&] { conv2d(x, w, Tensor(), 1, 999); },
+                               "conv2d: out of memory allocating 4000000000000 bytes");
 }
 
 TEST(Conv2d, Errors) {

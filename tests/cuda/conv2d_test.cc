@@ -4,8 +4,6 @@
 // groups (depthwise included), bias or none, batch 1 and 3 and non-square images; float64 on a
 // few cases; the TF32 switch; the algorithm cache; and the errors without a GPU or without
 // cuDNN. GPU tests skip with the reason when no GPU is present or the build has no cuDNN.
-#include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,6 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "needle/needle.h"
+#include "tests/cuda/model_test_util.h"
+#include "tests/cuda/require_cudnn.h"
 #include "tests/device_test_util.h"
 
 // Test-only accessors of backends/cuda/conv2d.cc (declared in backends/cuda/cuda_backend.h,
@@ -30,6 +30,9 @@ namespace {
 using device_test::host;
 using device_test::make;
 using device_test::values;
+// Relative tolerance, plus an absolute one scaled by the largest reference value.
+using model_test::expect_close_scaled;
+using needle_test::cudnn_missing;
 
 struct Case {
   std::string name;
@@ -109,47 +112,15 @@ Result run(const Case& c, const Device& device, DType dtype) {
   return r;
 }
 
-// Relative tolerance, plus an absolute one scaled by the largest reference value so that the
-// entries that cancel to nearly zero are not held to a relative bound.
-void expect_match(const std::vector<double>& gpu, const std::vector<double>& cpu, double rtol,
-                  const std::string& what) {
-  double scale = 1.0;
-  for (double v : cpu)
-    scale = std::max(scale, std::fabs(v));
-  device_test::expect_close(gpu, cpu, rtol, rtol * scale, what);
-}
-
 void compare(const Case& c, DType dtype, double rtol) {
   const std::string what = fmt::format("{} ({})", describe(c), dtype_name(dtype));
   const Result cpu = run(c, needle::cpu(), dtype);
   const Result gpu = run(c, needle::cuda(0), dtype);
-  expect_match(gpu.y, cpu.y, rtol, what + ", output");
-  expect_match(gpu.gx, cpu.gx, rtol, what + ", input gradient");
-  expect_match(gpu.gw, cpu.gw, rtol, what + ", weight gradient");
-  expect_match(gpu.gb, cpu.gb, rtol, what + ", bias gradient");
+  expect_close_scaled(gpu.y, cpu.y, rtol, what + ", output");
+  expect_close_scaled(gpu.gx, cpu.gx, rtol, what + ", input gradient");
+  expect_close_scaled(gpu.gw, cpu.gw, rtol, what + ", weight gradient");
+  expect_close_scaled(gpu.gb, cpu.gb, rtol, what + ", bias gradient");
 }
-
-// Empty when conv2d runs on cuda:0; otherwise the error of a build without cuDNN.
-std::string cudnn_missing() {
-  try {
-    const Tensor x(NDArray::ones({1, 1, 3, 3}, DType::Float32, cuda(0)));
-    const Tensor w(NDArray::ones({1, 1, 2, 2}, DType::Float32, cuda(0)));
-    const std::vector<double> y = host(conv2d(x, w));
-    EXPECT_EQ(y, std::vector<double>(4, 4.0));
-    return {};
-  } catch (const DeviceError& e) {
-    const std::string message = e.what();
-    if (message.find("needs cuDNN") == std::string::npos) throw;
-    return message;
-  }
-}
-
-#define NEEDLE_REQUIRE_CUDA_CONV()                                                          \
-  do {                                                                                      \
-    NEEDLE_REQUIRE_CUDA();                                                                  \
-    const std::string needle_missing_ = cudnn_missing();                                    \
-    if (!needle_missing_.empty()) NEEDLE_SKIP_WITHOUT_CUDA("no cuDNN: " + needle_missing_); \
-  } while (0)
 
 TEST(CudaConv2d, Float32GridMatchesCpu) {
   NEEDLE_REQUIRE_CUDA_CONV();
@@ -200,8 +171,8 @@ TEST(CudaConv2d, AlgorithmChoiceIsCached) {
   EXPECT_EQ(cuda_backend::conv_algorithm_cache_hits(), hits0 + 3);
   // The cached choice still computes the right thing.
   const Result cpu = run(c, needle::cpu(), DType::Float32);
-  expect_match(again.y, cpu.y, 1e-4, "cached forward");
-  expect_match(again.gw, cpu.gw, 1e-4, "cached weight gradient");
+  expect_close_scaled(again.y, cpu.y, 1e-4, "cached forward");
+  expect_close_scaled(again.gw, cpu.gw, 1e-4, "cached weight gradient");
   // The TF32 switch changes what may be chosen, so it is part of the key.
   {
     const AllowTf32 tf32;

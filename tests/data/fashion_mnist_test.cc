@@ -2,7 +2,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 
 #include "needle/data/mnist_dataset.h"
@@ -18,12 +17,9 @@ void check_split(const std::string& prefix, int64_t expected) {
     GTEST_SKIP() << "Fashion-MNIST not installed at " << dir
                  << " (apt install dataset-fashion-mnist)";
   }
-  const auto start = std::chrono::steady_clock::now();
+  // No timing here: a loaded machine would make it flake; data_loader_bench measures speed.
   MNISTDataset ds(dir + "/" + prefix + "-images-idx3-ubyte.gz",
                   dir + "/" + prefix + "-labels-idx1-ubyte.gz");
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  ::testing::Test::RecordProperty("load_seconds", std::to_string(seconds));
   ASSERT_EQ(ds.size(), expected);
   EXPECT_EQ(ds.rows(), 28);
   EXPECT_EQ(ds.cols(), 28);
@@ -51,7 +47,6 @@ void check_split(const std::string& prefix, int64_t expected) {
   EXPECT_LE(hi, 1.0f);
   EXPECT_EQ(lo, 0.0f);
   EXPECT_EQ(hi, 1.0f);
-  EXPECT_LT(seconds, 5.0) << "loading should take well under a second or two";
 }
 
 TEST(FashionMNIST, TrainSplit) {

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <string>
 
 #include "data/data_test_util.h"
@@ -29,6 +31,24 @@ void expect_io_error(Fn&& fn, const std::vector<std::string>& parts) {
       EXPECT_NE(msg.find(part), std::string::npos) << "'" << part << "' not in: " << msg;
     }
   }
+}
+
+// A gzip file that inflates to `prefix` followed by `zero_mib` MiB of zeros: concatenated
+// members, each 1 MiB of zeros, so a 1 GiB bomb is a 1 MB file that costs one small
+// compression to make.
+std::vector<uint8_t> gzip_bomb(const std::vector<uint8_t>& prefix, int zero_mib) {
+  std::vector<uint8_t> out = gzip(prefix);
+  const std::vector<uint8_t> member = gzip(std::vector<uint8_t>(size_t{1} << 20, 0));
+  for (int i = 0; i < zero_mib; ++i)
+    out.insert(out.end(), member.begin(), member.end());
+  return out;
+}
+
+// The process's peak resident memory so far, in MiB.
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
 void check_contents(const MNISTDataset& ds, int count, int rows, int cols) {
@@ -171,6 +191,50 @@ TEST(MNISTDataset, CorruptAndTruncatedGzip) {
   write_file(dir.file("img"), trailing);
   expect_io_error([&] { MNISTDataset(dir.file("img"), dir.file("lbl")); },
                   {dir.file("img"), "after the compressed stream"});
+}
+
+TEST(MNISTDataset, GzipBombIsRefusedWithoutInflatingIt) {
+  // 1 GiB of zeros behind a header: a wrong magic number, and a right header followed by far
+  // more data than it declares. Both are refused after inflating what the header declares (plus
+  // one byte), so the peak memory barely moves; inflating the whole file first took 2.3 GiB.
+  TempDir dir;
+  write_file(dir.file("lbl"), idx_labels(2));
+  const double peak_before = peak_rss_mib();
+  write_file(dir.file("img"), gzip_bomb(idx_images(2, 4, 4, /*magic=*/0x802), 1024));
+  expect_io_error([&] { MNISTDataset(dir.file("img"), dir.file("lbl")); },
+                  {dir.file("img"), "wrong magic number", "0x00000802"});
+  write_file(dir.file("img"), gzip_bomb(idx_images(2, 4, 4), 1024));
+  expect_io_error([&] { MNISTDataset(dir.file("img"), dir.file("lbl")); },
+                  {dir.file("img"), "unexpected trailing bytes", "2 images of 4x4 (32 bytes)"});
+  EXPECT_LT(peak_rss_mib() - peak_before, 200.0);
+}
+
+TEST(MNISTDataset, HeaderPromisingMoreThanTheFileCanHoldIsRefusedBeforeAllocating) {
+  TempDir dir;
+  write_file(dir.file("lbl"), idx_labels(2));
+  // 4e9 images of 65536x65536 would be 2^64 bytes: no allocation is attempted, plain or gzip.
+  std::vector<uint8_t> header = idx_images(0, 65536, 65536);
+  header[4] = header[5] = header[6] = header[7] = 0xff;
+  write_file(dir.file("img"), header);
+  expect_io_error(
+      [&] { MNISTDataset(dir.file("img"), dir.file("lbl")); },
+      {dir.file("img"), "truncated", "4294967295 images of 65536x65536", "the data has 0 bytes"});
+  write_file(dir.file("img"), gzip(header));
+  expect_io_error(
+      [&] { MNISTDataset(dir.file("img"), dir.file("lbl")); },
+      {dir.file("img"), "4294967295 images of 65536x65536", "gzip file inflates to at most"});
+}
+
+TEST(MNISTDataset, EmptyDatasetIsAnError) {
+  // Valid headers and no images: training on it would take no step and report 0% accuracy.
+  TempDir dir;
+  write_file(dir.file("img"), idx_images(0, 28, 28));
+  write_file(dir.file("lbl"), idx_labels(0));
+  expect_io_error([&] { MNISTDataset(dir.file("img"), dir.file("lbl")); },
+                  {dir.file("img"), "0 images", "empty"});
+  write_file(dir.file("img"), gzip(idx_images(0, 28, 28)));
+  expect_io_error([&] { MNISTDataset(dir.file("img"), dir.file("lbl")); },
+                  {dir.file("img"), "empty"});
 }
 
 }  // namespace

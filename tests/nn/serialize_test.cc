@@ -1,7 +1,9 @@
 // Checkpoints: save -> load round trips, a file PyTorch wrote, every load error leaving the
 // module unchanged, atomic writes, and optimizer state.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -207,4 +209,86 @@ TEST_F(Checkpoint, OptimizerStateMismatchIsRejected) {
   ndl::optim::SGD sgd_same(fc->parameters(), 0.1, 0.9);
   ndl::load(sgd_same, path("sgd.safetensors"));
   EXPECT_EQ(sgd_same.state_tensors().size(), 2u);
+}
+
+TEST_F(Checkpoint, LoadingWhatIsNotAFileIsAnIOErrorNamingThePath) {
+  // A directory used to escape as std::ios_base::failure without the path, and /dev/zero was
+  // read until bad_alloc; both must be the documented IOError, raised before reading.
+  nn::Linear fc(2, 2);
+  ndl::optim::SGD sgd(fc->parameters(), 0.1, 0.9);
+  const std::string dir = dir_.string();
+  auto expect_io = [](auto&& fn, const std::string& path, const std::string& what) {
+    try {
+      fn();
+      ADD_FAILURE() << "expected IOError for " << path;
+    } catch (const ndl::IOError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("'" + path + "'"), std::string::npos) << msg;
+      EXPECT_NE(msg.find(what), std::string::npos) << msg;
+    }
+  };
+  expect_io([&] { ndl::load(fc, dir); }, dir, "is a directory");
+  expect_io([&] { ndl::load(sgd, dir); }, dir, "is a directory");
+  expect_io([&] { ndl::load_safetensors(dir); }, dir, "is a directory");
+  if (fs::exists("/dev/zero")) {
+    expect_io([&] { ndl::load_safetensors("/dev/zero"); }, "/dev/zero", "not a regular file");
+  }
+  // A FIFO with no writer: refused at once rather than waiting for one.
+  const std::string fifo = path("fifo.safetensors");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  expect_io([&] { ndl::load(fc, fifo); }, fifo, "not a regular file");
+  expect_io([&] { ndl::load(fc, path("missing.safetensors")); }, path("missing.safetensors"),
+            "No such file");
+}
+
+TEST_F(Checkpoint, SavedFileHonoursTheUmaskAndKeepsAnExistingMode) {
+  nn::Linear fc(2, 2);
+  auto mode_of = [](const std::string& p) { return fs::status(p).permissions() & fs::perms::mask; };
+  using P = fs::perms;
+  const mode_t old_umask = ::umask(022);
+  ndl::save(fc, path("a.safetensors"));  // a new file: 0666 less the umask, as a plain write
+  EXPECT_EQ(mode_of(path("a.safetensors")),
+            P::owner_read | P::owner_write | P::group_read | P::others_read);
+  fs::permissions(path("a.safetensors"), P::owner_read | P::owner_write | P::group_read);
+  ndl::save(fc, path("a.safetensors"));  // a re-save keeps the file's mode, here 0640
+  EXPECT_EQ(mode_of(path("a.safetensors")), P::owner_read | P::owner_write | P::group_read);
+  ::umask(077);
+  ndl::save(fc, path("b.safetensors"));
+  EXPECT_EQ(mode_of(path("b.safetensors")), P::owner_read | P::owner_write);
+  ::umask(old_umask);
+  nn::Linear back(2, 2);
+  ndl::load(back, path("a.safetensors"));
+  EXPECT_EQ(back->weight.to_vector<float>(), fc->weight.to_vector<float>());
+}
+
+TEST_F(Checkpoint, SaveRemovesTemporariesLeftByInterruptedSaves) {
+  // pid_max is above every pid the kernel hands out: a writer that cannot be alive.
+  int64_t pid_max = 32768;
+  std::ifstream("/proc/sys/kernel/pid_max") >> pid_max;
+  const std::string dead = ".model.safetensors.tmp-" + std::to_string(pid_max) + "-aB3dE9";
+  const std::string live = ".model.safetensors.tmp-" + std::to_string(::getpid()) + "-aB3dE9";
+  const std::string live_but_old =
+      ".model.safetensors.tmp-" + std::to_string(::getpid()) + "-xY7zW1";
+  const std::string pidless_old = ".model.safetensors.tmp-Qw3rTy";  // mkstemp's, before pids
+  const std::string pidless_new = ".model.safetensors.tmp-Zx9cVb";
+  const std::string other_target = ".other.safetensors.tmp-" + std::to_string(pid_max) + "-aB3dE9";
+  const std::string not_ours = ".model.safetensors.tmp-notes.txt";
+  for (const std::string& name :
+       {dead, live, live_but_old, pidless_old, pidless_new, other_target, not_ours}) {
+    write_bytes(path(name), "partial");
+  }
+  const auto two_days_ago = fs::file_time_type::clock::now() - std::chrono::hours(48);
+  fs::last_write_time(path(live_but_old), two_days_ago);
+  fs::last_write_time(path(pidless_old), two_days_ago);
+
+  nn::Linear fc(2, 2);
+  ndl::save(fc, path("model.safetensors"));
+  EXPECT_FALSE(fs::exists(path(dead))) << "its writer is gone";
+  EXPECT_FALSE(fs::exists(path(live_but_old))) << "not written for two days";
+  EXPECT_FALSE(fs::exists(path(pidless_old))) << "not written for two days";
+  EXPECT_TRUE(fs::exists(path(live))) << "its writer may still be writing it";
+  EXPECT_TRUE(fs::exists(path(pidless_new))) << "recent, and its writer is unknown";
+  EXPECT_TRUE(fs::exists(path(other_target))) << "another target's";
+  EXPECT_TRUE(fs::exists(path(not_ours))) << "not a name save() writes";
+  EXPECT_TRUE(fs::exists(path("model.safetensors")));
 }
