@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "needle/needle.h"
-#include "tests/cuda/model_test_util.h"
+#include "tests/model_test_util.h"
 #include "tests/cuda/require_cudnn.h"
 #include "tests/device_test_util.h"
 

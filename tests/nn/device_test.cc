@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tests/device_test_util.h"
+#include "tests/model_test_util.h"
 
 namespace {
 
@@ -27,17 +28,7 @@ using Factory = std::function<ModulePtr(const needle::init::Options&)>;
 class NnDeviceTest : public device_test::DeviceTest {};
 NEEDLE_INSTANTIATE_DEVICE_TESTS(NnDeviceTest);
 
-// Copies every parameter and buffer of `src` into `dst` (same keys), converting dtype/device.
-void copy_state(const nn::Module& src, const nn::Module& dst) {
-  const auto from = src.state_dict();
-  const auto to = dst.state_dict();
-  ASSERT_EQ(from.size(), to.size());
-  for (size_t i = 0; i < from.size(); ++i) {
-    ASSERT_EQ(from[i].first, to[i].first);
-    needle::NDArray target = to[i].second.data();
-    target.copy_(from[i].second.data().astype(target.dtype()).to(target.device()));
-  }
-}
+using model_test::copy_state;
 
 // Builds the module in float32 and in float64 with the same weights, moves the float32 one to
 // `device`, runs both on the same input, back-propagates the same seed and compares outputs,
