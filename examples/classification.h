@@ -57,11 +57,13 @@ inline Range between(double low, double high) {
 // non-number and print DBL_MAX in 309 digits.
 template <typename T>
 CLI::Validator number_check(const Range& range) {
-  const std::string kind = std::is_integral_v<T> ? "an integer" : "a number";
+  const std::string kind = std::is_unsigned_v<T>   ? "a non-negative integer"
+                           : std::is_integral_v<T> ? "an integer"
+                                                   : "a number";
   return CLI::Validator(
       [range, kind](std::string& text) -> std::string {
-        const char* first = text.data() + (text.starts_with('+') ? 1 : 0);
-        const char* last = text.data() + text.size();
+        const char* first = text.data();
+        const char* last = first + text.size();
         T value{};
         const auto [end, ec] = std::from_chars(first, last, value);
         const std::string must = range.str().empty() ? "" : ": it must be " + range.str();
@@ -118,8 +120,7 @@ inline std::string unwritable_reason(const std::string& path) {
 // data is read: a path that cannot be written would otherwise end the run only after training.
 inline void add_checkpoint_flags(CLI::App& app, std::string& save_path, std::string& load_path) {
   app.add_option("--save", save_path, "write a safetensors checkpoint after training")
-      ->check(CLI::Validator([](std::string& path) { return unwritable_reason(path); },
-                             "PATH"));
+      ->check(CLI::Validator([](std::string& path) { return unwritable_reason(path); }, "PATH"));
   app.add_option("--load", load_path, "start from a safetensors checkpoint");
 }
 

@@ -103,23 +103,21 @@ int main(int argc, char** argv) {
   Options opt;
   CLI::App app{"Train needle's MLPResNet on (Fashion-)MNIST IDX files"};
   app.add_option("--data", opt.data_dir, "directory with the IDX files (gzipped or plain)");
-  app.add_option("--epochs", opt.epochs, "training epochs (0: evaluate only)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--batch-size", opt.batch_size, "examples per batch")->check(CLI::PositiveNumber);
-  app.add_option("--lr", opt.lr, "Adam learning rate (cosine-annealed to 0)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--weight-decay", opt.weight_decay, "Adam L2 weight decay");
-  app.add_option("--hidden", opt.hidden, "MLPResNet hidden width")->check(CLI::PositiveNumber);
-  app.add_option("--blocks", opt.blocks, "MLPResNet residual blocks")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--dropout", opt.dropout, "dropout probability in the blocks")
-      ->check(CLI::Range(0.0, 0.99));
+  using examples::add_number;
+  add_number(app, "--epochs", opt.epochs, "training epochs (0: evaluate only)",
+             examples::kNonNegative);
+  add_number(app, "--batch-size", opt.batch_size, "examples per batch", examples::kPositive);
+  add_number(app, "--lr", opt.lr, "Adam learning rate (cosine-annealed to 0)", examples::kPositive);
+  add_number(app, "--weight-decay", opt.weight_decay, "Adam L2 weight decay",
+             examples::kNonNegative);
+  add_number(app, "--hidden", opt.hidden, "MLPResNet hidden width", examples::kPositive);
+  add_number(app, "--blocks", opt.blocks, "MLPResNet residual blocks", examples::kNonNegative);
+  add_number(app, "--dropout", opt.dropout, "dropout probability in the blocks",
+             examples::between(0.0, 0.99));
   app.add_option("--device", opt.device, "cpu, cuda or cuda:N (default: cuda when available)");
-  app.add_option("--seed", opt.seed, "random seed (init, shuffle, dropout, augmentation)");
-  app.add_option("--workers", opt.workers, "data loader worker threads")
-      ->check(CLI::NonNegativeNumber);
+  add_number(app, "--seed", opt.seed, "random seed (init, shuffle, dropout, augmentation)");
+  add_number(app, "--workers", opt.workers, "data loader worker threads", examples::kNonNegative);
   app.add_flag("--json", opt.json, "also print one JSON object per epoch on stdout");
-  app.add_option("--save", opt.save_path, "write a safetensors checkpoint after training");
-  app.add_option("--load", opt.load_path, "start from a safetensors checkpoint");
+  examples::add_checkpoint_flags(app, opt.save_path, opt.load_path);
   return examples::parse_and_run(app, argc, argv, "train_mlp", [&] { return run(opt); });
 }

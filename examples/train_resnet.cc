@@ -140,23 +140,21 @@ int main(int argc, char** argv) {
   app.add_option("--model", opt.model, "resnet9 or resnet18")
       ->check(CLI::IsMember({"resnet9", "resnet18"}));
   app.add_option("--device", opt.device, "cpu, cuda or cuda:N (default: cuda when available)");
-  app.add_option("--epochs", opt.epochs, "training epochs (0: evaluate only)")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--batch-size", opt.batch_size, "examples per batch")->check(CLI::PositiveNumber);
-  app.add_option("--lr", opt.lr, "peak SGD learning rate (needle's momentum convention)")
-      ->check(CLI::PositiveNumber);
-  app.add_option("--momentum", opt.momentum, "SGD momentum")->check(CLI::Range(0.0, 0.999));
-  app.add_option("--weight-decay", opt.weight_decay, "L2 weight decay")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--label-smoothing", opt.label_smoothing, "cross-entropy label smoothing")
-      ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--warmup-epochs", opt.warmup_epochs, "epochs of linear learning-rate warmup")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--workers", opt.workers, "data loader worker threads")
-      ->check(CLI::NonNegativeNumber);
-  app.add_option("--seed", opt.seed, "random seed (init, shuffle, augmentation)");
+  using examples::add_number;
+  add_number(app, "--epochs", opt.epochs, "training epochs (0: evaluate only)",
+             examples::kNonNegative);
+  add_number(app, "--batch-size", opt.batch_size, "examples per batch", examples::kPositive);
+  add_number(app, "--lr", opt.lr, "peak SGD learning rate (needle's momentum convention)",
+             examples::kPositive);
+  add_number(app, "--momentum", opt.momentum, "SGD momentum", examples::between(0.0, 0.999));
+  add_number(app, "--weight-decay", opt.weight_decay, "L2 weight decay", examples::kNonNegative);
+  add_number(app, "--label-smoothing", opt.label_smoothing, "cross-entropy label smoothing",
+             examples::between(0.0, 1.0));
+  add_number(app, "--warmup-epochs", opt.warmup_epochs, "epochs of linear learning-rate warmup",
+             examples::kNonNegative);
+  add_number(app, "--workers", opt.workers, "data loader worker threads", examples::kNonNegative);
+  add_number(app, "--seed", opt.seed, "random seed (init, shuffle, augmentation)");
   app.add_flag("--json", opt.json, "also print one JSON object per epoch on stdout");
-  app.add_option("--save", opt.save_path, "write a safetensors checkpoint after training");
-  app.add_option("--load", opt.load_path, "start from a safetensors checkpoint");
+  examples::add_checkpoint_flags(app, opt.save_path, opt.load_path);
   return examples::parse_and_run(app, argc, argv, "train_resnet", [&] { return run(opt); });
 }

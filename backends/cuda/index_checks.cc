@@ -15,6 +15,10 @@ namespace needle::cuda_backend {
 namespace {
 
 constexpr unsigned long long kNone = ~0ull;
+// Checks kept unread at most: a loop that never reads anything back would otherwise grow the
+// pending messages without end. Reaching the bound reads the record once (a counted host wait,
+// once per this many checks).
+constexpr size_t kMaxPending = 1024;
 
 }  // namespace
 
@@ -34,6 +38,7 @@ void IndexChecks::check(const StridedView& values, int64_t lo, int64_t hi,
   const kernels::ElementwiseArgs args = make_elementwise_args(op, {&values});
   if (args.numel == 0) return;
   DeviceChecks& s = state(device);
+  bool full = false;
   {
     std::lock_guard<std::mutex> lock(s.mutex);
     DeviceGuard guard(device);
@@ -48,9 +53,14 @@ void IndexChecks::check(const StridedView& values, int64_t lo, int64_t hi,
     const uint64_t id = s.next++;
     kernels::launch_check_index_range(args, lo, hi, s.record, id, stream);
     s.pending.emplace(id, std::move(message));
+    full = s.pending.size() >= kMaxPending;
   }
   // Read at once, uncounted like every wait this debugging mode adds.
-  if (sync_mode()) read_record(device, false);
+  if (sync_mode()) {
+    read_record(device, false);
+  } else if (full) {
+    read_record(device, true);
+  }
 }
 
 void IndexChecks::raise_failed(int device) {

@@ -3,7 +3,8 @@
 // and records the first failure in a small per-device IndexCheckRecord, and the host reads that
 // record where it waits for the device anyway (copy_to_host, synchronize) and throws the
 // IndexError there, formatted by the message the failed check was queued with. Checks queued
-// after a failure and before that wait are dropped: the first one is what the user needs.
+// after a failure and before that wait are dropped: the first one is what the user needs. A
+// loop that never waits reads the record once per 1024 checks, so the queued messages stay few.
 // Under NEEDLE_CUDA_SYNC=1 each check is read at once, so it throws where it is made.
 #pragma once
 
