@@ -5,9 +5,13 @@
 // PyTorch's key names and layouts, so `torch.nn.Module.load_state_dict(safetensors.torch.
 // load_file(path))` reads it and a file PyTorch wrote loads here. Loading validates the whole
 // file against the module (missing key, unexpected key, shape, dtype, truncated or corrupt
-// header) before writing anything, so a failed load leaves the module unchanged. Saving writes
-// a temporary file next to the target and renames it over the target, so a crash never leaves
-// a half-written checkpoint under the real name.
+// header) before writing anything, so a failed load leaves the module unchanged; a path that is
+// not a regular file (a directory, a device, a pipe) is an IOError naming it, and no read goes
+// past the sizes the header declares. Saving writes a temporary file next to the target
+// (`.<name>.tmp-<pid>-XXXXXX`) and renames it over the target, so a crash never leaves a
+// half-written checkpoint under the real name; the directory is fsynced after the rename, the
+// file gets the mode an ordinary write would (the umask; an existing file keeps its mode), and
+// temporaries left by interrupted saves of the same target are removed.
 #pragma once
 
 #include <map>

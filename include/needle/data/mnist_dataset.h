@@ -14,9 +14,11 @@ namespace needle::data {
 
 class MNISTDataset : public Dataset {
  public:
-  // Reads and validates both files whole; throws IOError naming the file and the problem: a
-  // missing file, a corrupt or truncated gzip stream, a wrong magic number, a size that does
-  // not match the header's count, labels >= 10, or image and label counts that differ.
+  // Reads and validates both files; throws IOError naming the file and the problem: a missing
+  // file, a corrupt or truncated gzip stream, a wrong magic number, a size that does not match
+  // the header's count (checked before anything is allocated or inflated past the header, so a
+  // gzip bomb is refused cheaply), no images at all, labels >= 10, or image and label counts
+  // that differ.
   MNISTDataset(const std::string& images_path, const std::string& labels_path,
                Transforms transforms = {});
 
