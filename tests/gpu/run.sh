@@ -87,10 +87,13 @@ while IFS= read -r link; do
 done < <(find "$PREFIX" -type l)
 # A runtime library the machine already has stays the machine's: its compiler's libgomp or
 # libgfortran is at least as new as Debian's, and shadowing it could break that compiler's code.
+# (ld.so's cache can name files that are gone: the one it names must exist.)
 system_libs="$(ldconfig -p 2>/dev/null || true)"
 for lib in libgomp.so.1 libgfortran.so.5 libquadmath.so.0 libz.so.1; do
-  if grep -qE "^[[:space:]]+${lib}[[:space:]]" <<<"$system_libs"; then
+  path="$(awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}' <<<"$system_libs")"
+  if [[ -n "$path" && -e "$path" ]]; then
     find "$PREFIX" -name "$lib*" ! -name '*.a' -exec rm -f {} +
+    echo "using the machine's $path"
   fi
 done
 echo "unpacked ${#debs[@]} packages: $(basename -a "${debs[@]}" | sed 's/_.*//' | tr '\n' ' ')"
