@@ -2,6 +2,7 @@
 // built-in (recorded only when needed, differentiable twice, checked numerically).
 #include <vector>
 
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include "needle/needle.h"
@@ -29,6 +30,16 @@ struct ScaledFma : Function {
   std::vector<Tensor> backward(const Tensor& g, const std::vector<Tensor>& in,
                                const Tensor&) override {
     return {g * in[1] * scale, g * in[0] * scale, g * scale};
+  }
+};
+
+// x^2 with the right gradient values computed on NDArrays, so the gradient records no graph and
+// looks constant to a second-order check: the mistake check_second_order exists to catch.
+struct DetachedSquare : Function {
+  NDArray forward(const std::vector<NDArray>& in) override { return in[0] * in[0]; }
+  std::vector<Tensor> backward(const Tensor& g, const std::vector<Tensor>& in,
+                               const Tensor&) override {
+    return {Tensor(g.data() * in[0].data() * 2.0)};
   }
 };
 
@@ -62,6 +73,19 @@ TEST(Function, Gradcheck) {
                                 randn({3, 2}, cpu(), DType::Float64),
                                 randn({3, 2}, cpu(), DType::Float64)};
   testing::check_gradient(f, inputs, "ScaledFma");
+}
+
+// The op is nonlinear only in the last element, so a check that probed only element 0 of an op
+// whose gradient records no graph would pass; probing every element reports exactly that one.
+TEST(Function, SecondOrderCheckProbesEveryElementOfALinearLookingOp) {
+  manual_seed(5);
+  testing::Fn f = [](const std::vector<Tensor>& in) {
+    return call<DetachedSquare>({in[0].slice({Slice(2, 3)})});
+  };
+  const std::vector<Tensor> inputs = {randn({3}, cpu(), DType::Float64)};
+  testing::check_gradient(f, inputs, "DetachedSquare");  // first order is right
+  EXPECT_NONFATAL_FAILURE(testing::check_second_order(f, inputs, "DetachedSquare"),
+                          "DetachedSquare (second order, linear): input 0 element 2");
 }
 
 TEST(Function, NotRecordedWithoutGrad) {

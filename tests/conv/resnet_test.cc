@@ -1,10 +1,11 @@
 // ResNet9 and ResNet-18: structure (output shapes, parameter counts, keys), the gradient of a
 // BasicBlock against central differences, and short overfit runs on one small batch, which
-// drive the loss down only if every layer's gradient is right.
+// reach near-zero loss and every label only if every layer's gradient is right.
 #include <algorithm>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "needle/needle.h"
@@ -111,20 +112,29 @@ TEST(BasicBlock, GradientMatchesCentralDifferences) {
                           "BasicBlock identity");
 }
 
-// Trains `model` on one fixed batch for `steps` steps and expects the loss to halve.
+// Trains `model` on one fixed batch for `steps` steps, then expects what memorising the batch
+// gives: near-zero loss and every label predicted, from a fresh forward pass in training mode
+// (the mode it was trained in, so the batch statistics are the ones the weights fitted). The
+// step budgets below end at least 4.5x (ResNet-18, seeds 2-7) and 10x (ResNet9, seeds 1-8)
+// under the bound.
 void expect_overfits(nn::Module& model, optim::Optimizer& opt, const Tensor& x, const Tensor& y,
                      int steps) {
   nn::SoftmaxLoss loss_fn;
-  double first = 0.0, last = 0.0;
+  std::string losses;
   for (int step = 0; step < steps; ++step) {
     opt.zero_grad();
     Tensor loss = loss_fn(model(x), y);
     loss.backward();
     opt.step();
-    if (step == 0) first = loss.item<double>();
-    last = loss.item<double>();
+    losses += fmt::format(" {:.4g}", loss.item<double>());
   }
-  EXPECT_LT(last, 0.5 * first) << model.type_name() << ": first " << first << " last " << last;
+  NoGradGuard no_grad;
+  Tensor logits = model(x);
+  const double final_loss = loss_fn(logits, y).item<double>();
+  EXPECT_LT(final_loss, 0.01) << model.type_name() << ": losses" << losses << ", final "
+                              << final_loss;
+  EXPECT_EQ(argmax(logits.data(), 1).to_vector<int64_t>(), y.to_vector<int64_t>())
+      << model.type_name() << ": not every label of the batch is predicted";
 }
 
 TEST(ResNet18, OverfitsOneSmallBatch) {

@@ -38,22 +38,12 @@ rm -rf .gpu-debs
 mkdir -p .gpu-debs/fashion-mnist
 (cd .gpu-debs && apt-get download "${packages[@]}")
 
-# The Fashion-MNIST subset, cut from Debian's dataset-fashion-mnist files: the IDX header's count
-# is rewritten and the records after it kept, so MNISTDataset validates it like the full files.
+# The Fashion-MNIST subset, cut from Debian's dataset-fashion-mnist files by examples/cut_idx.py
+# (the IDX header's count is rewritten and the records after it kept, so MNISTDataset validates
+# it like the full files).
 data=/usr/share/datasets/fashion-mnist
 if [[ -f "$data/train-images-idx3-ubyte.gz" ]]; then
-  python3 - "$data" .gpu-debs/fashion-mnist <<'PY'
-import gzip, struct, sys
-src, dst = sys.argv[1], sys.argv[2]
-for split, count in (("train", 10000), ("t10k", 2000)):
-    for kind, record in (("images-idx3", 28 * 28), ("labels-idx1", 1)):
-        name = f"{split}-{kind}-ubyte.gz"
-        raw = gzip.open(f"{src}/{name}").read()
-        header = 16 if kind.startswith("images") else 8
-        out = raw[:4] + struct.pack(">I", count) + raw[8:header] + raw[header:header + count * record]
-        with gzip.open(f"{dst}/{name}", "wb", compresslevel=9) as f:
-            f.write(out)
-PY
+  python3 examples/cut_idx.py "$data" .gpu-debs/fashion-mnist 10000 2000
 else
   echo "fetch-debs: $data not found (apt-get install dataset-fashion-mnist): run.sh will skip" \
        "its train_resnet line"

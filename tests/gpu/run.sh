@@ -194,8 +194,10 @@ fi
 # --- 4. build ------------------------------------------------------------------------------------
 targets=(needle cuda_probe cuda_tests cuda_bench train_resnet)
 if ((DRY == 0)); then
+  # Every suite, and what the ctest entries outside them run: the examples' checks (train_mlp) and
+  # the checkpoint check in PyTorch (save_for_pytorch; the image's python3 has torch).
   targets+=(core_tests ndarray_tests cpu_backend_tests data_tests autograd_tests nn_tests
-    optim_tests conv_tests)
+    optim_tests conv_tests train_mlp save_for_pytorch)
 fi
 phase "build ${targets[*]} with $JOBS jobs" "3-4 min (--dry on 2 cores: 15-25 min)"
 cmake --build "$BUILD" -j "$JOBS" --target "${targets[@]}" >>"$LOGS/build.log" 2>&1 || {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "needle/error.h"
+#include "src/data/color_ops.h"
 
 namespace needle::data {
 
@@ -25,37 +26,20 @@ ColorJitter::ColorJitter(double brightness, double contrast)
                brightness, contrast);
 }
 
+ColorJitter::Factors ColorJitter::get_params(Generator& gen) const {
+  Factors f;
+  if (brightness_ > 0.0) f.brightness = draw_factor(brightness_, gen);
+  if (contrast_ > 0.0) f.contrast = draw_factor(contrast_, gen);
+  return f;
+}
+
 void ColorJitter::apply(Image& image, Generator& gen) const {
   image.check_chw("ColorJitter");
-  std::vector<float>& px = image.data;
-  if (brightness_ > 0.0) {
-    const float f = static_cast<float>(draw_factor(brightness_, gen));
-    for (float& v : px)
-      v = std::clamp(v * f, 0.0f, 1.0f);
-  }
-  if (contrast_ > 0.0) {
-    const float f = static_cast<float>(draw_factor(contrast_, gen));
-    // The mean grey level: ITU-R 601 luma for RGB (as torchvision), the plain mean otherwise.
-    const int64_t plane = image.height() * image.width();
-    double sum = 0.0;
-    if (image.channels() == 3) {
-      const float weights[3] = {0.299f, 0.587f, 0.114f};
-      for (int64_t c = 0; c < 3; ++c) {
-        double s = 0.0;
-        for (int64_t i = 0; i < plane; ++i)
-          s += px[static_cast<size_t>(c * plane + i)];
-        sum += weights[c] * s;
-      }
-      sum /= static_cast<double>(plane);
-    } else {
-      for (float v : px)
-        sum += v;
-      sum /= static_cast<double>(px.size());
-    }
-    const float offset = (1.0f - f) * static_cast<float>(sum);
-    for (float& v : px)
-      v = std::clamp(f * v + offset, 0.0f, 1.0f);
-  }
+  const Factors f = get_params(gen);
+  // A zero strength skips its step, so it does not clamp values outside [0, 1] either.
+  if (brightness_ > 0.0) detail::adjust_brightness(image.data, static_cast<float>(f.brightness));
+  if (contrast_ > 0.0)
+    detail::adjust_contrast(image.data, image.channels(), static_cast<float>(f.contrast));
 }
 
 std::string ColorJitter::name() const {

@@ -28,9 +28,8 @@ RandomResizedCrop::RandomResizedCrop(int64_t height, int64_t width, std::pair<do
                ratio.second);
 }
 
-void RandomResizedCrop::apply(Image& image, Generator& gen) const {
-  image.check_chw("RandomResizedCrop");
-  const int64_t c = image.channels(), h = image.height(), w = image.width();
+RandomResizedCrop::CropBox RandomResizedCrop::get_params(int64_t h, int64_t w,
+                                                         Generator& gen) const {
   const double area = static_cast<double>(h * w);
   const double log_r0 = std::log(ratio_.first), log_r1 = std::log(ratio_.second);
   int64_t top = 0, left = 0, ch = h, cw = w;
@@ -64,9 +63,17 @@ void RandomResizedCrop::apply(Image& image, Generator& gen) const {
     top = (h - ch) / 2;
     left = (w - cw) / 2;
   }
+  return CropBox{top, left, ch, cw};
+}
+
+void RandomResizedCrop::apply(Image& image, Generator& gen) const {
+  image.check_chw("RandomResizedCrop");
+  const int64_t c = image.channels(), h = image.height(), w = image.width();
+  const CropBox box = get_params(h, w, gen);
   std::vector<float>& out = detail::thread_scratch();
   out.resize(static_cast<size_t>(c * height_ * width_));
-  detail::resize_window(image.data.data(), c, h, w, top, left, ch, cw, out.data(), height_, width_);
+  detail::resize_window(image.data.data(), c, h, w, box.top, box.left, box.height, box.width,
+                        out.data(), height_, width_);
   std::swap(image.data, out);
   image.shape.assign({c, height_, width_});
 }

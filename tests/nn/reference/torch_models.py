@@ -2,12 +2,12 @@
 
 Shared by make_reference.py (PyTorch -> libneedle) and check_in_pytorch.py (libneedle ->
 PyTorch). Debian ships no `safetensors` package; the format is simple enough to write here:
-8-byte little-endian header length, JSON header, raw little-endian data.
+8-byte little-endian header length, JSON header, raw little-endian data. Reading needs torch
+alone (no numpy), so the check also runs on a PyTorch install without it.
 """
 import json
 import struct
 
-import numpy as np
 import torch
 
 
@@ -33,6 +33,14 @@ def mlp_resnet(dim, hidden, blocks, classes, drop):
         torch.nn.Linear(dim, hidden), torch.nn.ReLU(),
         *[residual_block(hidden, hidden // 2, drop) for _ in range(blocks)],
         torch.nn.Linear(hidden, classes))
+
+
+def conv_net():
+    """The twin of save_for_pytorch.cc's Sequential(Conv2d(2, 3, 3, 1, 1), BatchNorm2d(3), ReLU,
+    Flatten, Linear(60, 4)) for (N, 2, 4, 5) inputs."""
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(2, 3, 3, 1, 1), torch.nn.BatchNorm2d(3), torch.nn.ReLU(),
+        torch.nn.Flatten(), torch.nn.Linear(3 * 4 * 5, 4))
 
 
 DTYPES = {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64", torch.int32: "I32",
@@ -65,12 +73,16 @@ def read_safetensors(path):
     (n,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8:8 + n])
     data = raw[8 + n:]
-    np_types = {"F32": np.float32, "F64": np.float64, "I64": np.int64, "I32": np.int32,
-                "U8": np.uint8, "BOOL": np.bool_}
+    torch_types = {v: k for k, v in DTYPES.items()}
+    torch_types["BOOL"] = torch.bool
     metadata = header.pop("__metadata__", {})
     out = {}
     for name, entry in header.items():
         b, e = entry["data_offsets"]
-        arr = np.frombuffer(data[b:e], dtype=np_types[entry["dtype"]]).reshape(entry["shape"])
-        out[name] = torch.from_numpy(arr.copy())
+        dtype = torch_types[entry["dtype"]]
+        if b == e:  # frombuffer refuses an empty buffer
+            out[name] = torch.zeros(entry["shape"], dtype=dtype)
+            continue
+        flat = torch.frombuffer(bytearray(data[b:e]), dtype=dtype)  # x86: little-endian
+        out[name] = flat.reshape(entry["shape"])
     return out, metadata

@@ -1,6 +1,7 @@
 // RandomResizedCrop: crops a random window (area fraction uniform in `scale`, aspect ratio
 // log-uniform in `ratio`; torchvision's ten tries, then a centre crop) and resizes it
-// bilinearly to (size, size), as torchvision's RandomResizedCrop.
+// bilinearly to (size, size), as torchvision's RandomResizedCrop. get_params draws the window
+// apply uses, as torchvision's RandomResizedCrop.get_params.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,11 @@ class RandomResizedCrop : public Transform {
                              std::pair<double, double> ratio = {3.0 / 4.0, 4.0 / 3.0});
   RandomResizedCrop(int64_t height, int64_t width, std::pair<double, double> scale,
                     std::pair<double, double> ratio);
+  // The window [top, top + height) x [left, left + width) cropped from a (height, width) image.
+  struct CropBox {
+    int64_t top, left, height, width;
+  };
+  CropBox get_params(int64_t height, int64_t width, Generator& gen) const;
   void apply(Image& image, Generator& gen) const override;
   std::string name() const override;
 
