@@ -12,9 +12,9 @@
 
 #include <fmt/format.h>
 
-#include "tests/model_test_util.h"
 #include "tests/cuda/require_cudnn.h"
 #include "tests/device_test_util.h"
+#include "tests/model_test_util.h"
 
 namespace {
 

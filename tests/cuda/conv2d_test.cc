@@ -12,9 +12,9 @@
 #include <gtest/gtest.h>
 
 #include "needle/needle.h"
-#include "tests/model_test_util.h"
 #include "tests/cuda/require_cudnn.h"
 #include "tests/device_test_util.h"
+#include "tests/model_test_util.h"
 
 // Test-only accessors of backends/cuda/conv2d.cc (declared in backends/cuda/cuda_backend.h,
 // which needs the CUDA headers this test does not have). Weak, so that a build without the CUDA
