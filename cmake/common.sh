@@ -15,6 +15,12 @@
 NEEDLE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NEEDLE_BUILD_DIR=${NEEDLE_BUILD_DIR:-$NEEDLE_ROOT/build}
 NEEDLE_JOBS=${NEEDLE_JOBS:-$(nproc)}
+# ccache keys on the absolute paths of the command line unless it knows where the checkout is:
+# with base_dir a clone in another folder (CI clones afresh) reuses what this one compiled. The
+# sanitizer build's debug info (-g1) would still put the build folder into the key; hash_dir off
+# leaves it out, at the price of that debug info naming the folder that first compiled it.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$NEEDLE_ROOT}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 
 section() {
   printf '\n======== %s ========\n' "$*"
@@ -41,6 +47,14 @@ needle_configure() {
     args+=(-DCMAKE_CUDA_ARCHITECTURES="$archs")
   fi
   cmake "${args[@]}" "$@"
+}
+
+# The sanitizer build: CPU only (the CUDA backend cannot be sanitized), clang, ASan + UBSan, with
+# the libFuzzer targets of tests/fuzz. The sanitizer stage of run-tests.sh and tests/fuzz/run.sh
+# configure it alike, so that one build serves both.
+needle_configure_sanitized() {
+  NEEDLE_CUDA=OFF needle_configure -DCMAKE_CXX_COMPILER=clang++ -DNEEDLE_SANITIZE=address,undefined \
+    -DNEEDLE_FUZZ=ON -DNEEDLE_BUILD_EXAMPLES=OFF "$@"
 }
 
 needle_build() {

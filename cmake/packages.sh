@@ -15,6 +15,10 @@ NEEDLE_BUILD_LIBRARIES=(
 # Libraries of the test suites and benchmarks.
 NEEDLE_TEST_LIBRARIES=(libgtest-dev libgmock-dev googletest libbenchmark-dev)
 # Tools of the development machine and CI (the GPU machine brings its own compiler and CMake).
-NEEDLE_TOOLS=(cmake g++ pkg-config ccache clang-format)
+# The sanitizer build and the fuzz targets (cmake/NeedleSanitize.cmake, tests/fuzz) need clang,
+# its sanitizer and libFuzzer runtimes, its OpenMP runtime, and llvm-symbolizer (in `llvm`) for
+# readable reports.
+NEEDLE_TOOLS=(cmake g++ pkg-config ccache clang-format
+  clang libclang-rt-14-dev libomp-14-dev llvm)
 # Data the training examples read: /usr/share/datasets/fashion-mnist.
 NEEDLE_DATA=(dataset-fashion-mnist)

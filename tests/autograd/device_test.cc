@@ -74,7 +74,10 @@ TEST_P(AutogradDeviceTest, BinaryOpsBroadcastAndTransposed) {
       {"div", [](const Tensor& a, const Tensor& b) { return a / (b * b + 0.5); }},
       {"maximum", [](const Tensor& a, const Tensor& b) { return needle::maximum(a, b); }},
   };
-  for (const auto& [name, op] : ops) {
+  for (const auto& entry : ops) {
+    // Plain references: clang 14 (the sanitizer build) cannot capture structured bindings.
+    const std::string& name = entry.first;
+    const BinaryFn& op = entry.second;
     // (4, 1, 3) with (2, 3): both sides broadcast.
     compare_with_reference(
         device(),

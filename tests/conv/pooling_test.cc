@@ -103,7 +103,9 @@ TEST(Pooling, AdaptiveAvgPool) {
   // Even bins go through avg_pool2d.
   Tensor e(NDArray::rand({1, 2, 4, 6}, -1, 1, DType::Float64));
   EXPECT_EQ(adaptive_avg_pool2d(e, 2, 3).to_vector<double>(), avg_pool2d(e, 2).to_vector<double>());
-  for (auto [oh, ow] : {std::pair<int64_t, int64_t>{1, 1}, {2, 3}, {3, 2}}) {
+  for (const auto& bins : {std::pair<int64_t, int64_t>{1, 1}, {2, 3}, {3, 2}}) {
+    // Plain values: clang 14 (the sanitizer build) cannot capture structured bindings.
+    const int64_t oh = bins.first, ow = bins.second;
     testing::check_gradient(
         [oh, ow](const std::vector<Tensor>& in) { return adaptive_avg_pool2d(in[0], oh, ow); }, {x},
         "adaptive_avg_pool2d");

@@ -127,7 +127,11 @@ export LD_LIBRARY_PATH="$PREFIX/usr/lib/$MA:$PREFIX/usr/lib/$MA/openblas-openmp$
 phase "toolchain and CUDA libraries" "2 s"
 NVCC="$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)"
 [[ -x "$NVCC" ]] || die "nvcc not found (PATH, /usr/local/cuda/bin)"
-CUDA_HOME="$(dirname "$(dirname "$(readlink -f "$NVCC")")")"
+# The toolkit is where nvcc itself says it lives: `nvcc` on PATH may be a wrapper script (as
+# /usr/local/bin/nvcc is on our CI machines), whose own folder holds no libraries.
+CUDA_HOME="$("$NVCC" -dryrun -E -x cu /dev/null 2>&1 | sed -n 's/^#\$ TOP=//p' | head -1)"
+CUDA_HOME="$(readlink -f "${CUDA_HOME:-$(dirname "$(dirname "$(readlink -f "$NVCC")")")}")"
+[[ -x "$CUDA_HOME/bin/nvcc" ]] && NVCC="$CUDA_HOME/bin/nvcc"
 echo "nvcc:   $NVCC ($("$NVCC" --version | grep -oE 'release [0-9.]+' | head -1))"
 echo "c++:    $(c++ --version | head -1)"
 echo "cmake:  $(cmake --version | head -1); generator: $(command -v ninja >/dev/null && echo "ninja $(ninja --version)" || echo make)"
@@ -163,6 +167,13 @@ echo "building for sm_$ARCH"
 # --- 3. configure --------------------------------------------------------------------------------
 phase "configure $BUILD" "15 s"
 generator=()
+# A cache made with another CUDA compiler path makes CMake delete it and re-run without the -D
+# settings below (fmt is then not found): start that cache afresh instead.
+if [[ -f "$BUILD/CMakeCache.txt" ]] &&
+  ! grep -qE "^CMAKE_CUDA_COMPILER:[A-Z]+=$NVCC\$" "$BUILD/CMakeCache.txt"; then
+  echo "configure: $BUILD was configured with another nvcc; starting its cache afresh"
+  rm -f "$BUILD/CMakeCache.txt"
+fi
 [[ ! -f "$BUILD/CMakeCache.txt" ]] && command -v ninja >/dev/null && generator=(-G Ninja)
 # The image's compiler may warn where Debian's does not: warnings stay warnings here.
 cmake -S "$ROOT" -B "$BUILD" "${generator[@]}" --no-warn-unused-cli \

@@ -42,7 +42,7 @@ std::vector<std::vector<float>> snapshot(const nn::Module& m) {
 }
 
 std::string reference_file() {
-  return (fs::path(__FILE__).parent_path() / "reference" / "mlp_resnet_torch.safetensors").string();
+  return (fs::path(NEEDLE_NN_TEST_DIR) / "reference" / "mlp_resnet_torch.safetensors").string();
 }
 
 void write_bytes(const std::string& path, const std::string& bytes) {
