@@ -35,8 +35,8 @@ if(NEEDLE_WITH_CUDA)
   enable_language(CUDA)
   # `needle` carries the public cxx_std_20 feature, which CMake also demands of the CUDA objects
   # linked into it. CMake < 3.26 does not know nvcc's C++20 flag although nvcc >= 12 has it:
-  # tell it. (The kernels themselves are C++17-clean: they include only kernels/*.cuh and
-  # backends/common/philox.h.)
+  # tell it. (The kernels themselves are C++17-clean: they include only kernels/*.cuh,
+  # backends/common/ (philox.h, scalar_ops.h) and the dependency-free needle/op_codes.h.)
   if(NOT DEFINED CMAKE_CUDA20_STANDARD_COMPILE_OPTION AND CMAKE_CUDA_COMPILER_ID STREQUAL "NVIDIA"
      AND CMAKE_CUDA_COMPILER_VERSION VERSION_GREATER_EQUAL 12.0)
     set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")
@@ -59,7 +59,8 @@ if(NEEDLE_WITH_CUDA)
     CUDA_STANDARD ${NEEDLE_CUDA_STANDARD}
     CUDA_STANDARD_REQUIRED ON
     CUDA_EXTENSIONS OFF)
-  target_include_directories(needle_cuda_kernels PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+  target_include_directories(needle_cuda_kernels PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}
+                             ${CMAKE_CURRENT_SOURCE_DIR}/include)
   target_link_libraries(needle_cuda_kernels PRIVATE CUDA::cudart)
   # -lineinfo lets Nsight Compute map SASS back to source at no run-time cost.
   target_compile_options(needle_cuda_kernels PRIVATE

@@ -1,47 +1,34 @@
-// Binary elementwise ops over two strided, broadcast operands.
+// Binary elementwise ops over two strided, broadcast operands. The formulas are
+// backends/common/scalar_ops.h's, the CPU backend's own.
+#include "backends/common/scalar_ops.h"
 #include "kernels/elementwise.cuh"
-#include "kernels/ops.cuh"
 
 namespace needle::kernels {
 namespace {
 
-template <KBinary Op, typename T>
+template <BinaryOp Op, typename T>
 struct BinaryFn {
-  __device__ auto operator()(T a, T b) const { return binary_op<Op, T>(a, b); }
+  __device__ scalar_ops::binary_result_t<Op, T> operator()(T a, T b) const {
+    return scalar_ops::binary_fn<Op, T>(a, b);
+  }
 };
 
-template <KBinary Op>
+template <BinaryOp Op>
 void binary_typed(const ElementwiseArgs& args, const char* what, cudaStream_t stream) {
   dispatch(args.dtype[1], [&](auto tag) {
     using T = typename decltype(tag)::type;
-    using O = typename std::conditional<is_comparison_op(Op), bool, T>::type;
-    run_elementwise<2, O, T, T>(args, BinaryFn<Op, T>{}, what, stream);
+    run_elementwise<2, scalar_ops::binary_result_t<Op, T>, T, T>(args, BinaryFn<Op, T>{}, what,
+                                                                 stream);
   });
 }
 
 }  // namespace
 
-void launch_binary(KBinary op, const ElementwiseArgs& args, const char* what, cudaStream_t stream) {
-  switch (op) {
-#define NEEDLE_BINARY_CASE(name)                     \
-  case KBinary::name:                                \
-    binary_typed<KBinary::name>(args, what, stream); \
-    return;
-    NEEDLE_BINARY_CASE(Add)
-    NEEDLE_BINARY_CASE(Sub)
-    NEEDLE_BINARY_CASE(Mul)
-    NEEDLE_BINARY_CASE(Div)
-    NEEDLE_BINARY_CASE(Pow)
-    NEEDLE_BINARY_CASE(Maximum)
-    NEEDLE_BINARY_CASE(Minimum)
-    NEEDLE_BINARY_CASE(Eq)
-    NEEDLE_BINARY_CASE(Ne)
-    NEEDLE_BINARY_CASE(Lt)
-    NEEDLE_BINARY_CASE(Le)
-    NEEDLE_BINARY_CASE(Gt)
-    NEEDLE_BINARY_CASE(Ge)
-#undef NEEDLE_BINARY_CASE
-  }
+void launch_binary(BinaryOp op, const ElementwiseArgs& args, const char* what,
+                   cudaStream_t stream) {
+  const bool known =
+      visit_op(op, [&](auto op_c) { binary_typed<decltype(op_c)::value>(args, what, stream); });
+  if (!known) throw_unknown_code("binary", static_cast<int>(op));
 }
 
 }  // namespace needle::kernels

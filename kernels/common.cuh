@@ -13,34 +13,10 @@ namespace needle::kernels {
 
 constexpr int kThreads = 256;
 
-template <typename T>
-struct Tag {
-  using type = T;
-};
-
-// Calls fn(Tag<T>{}) for the C++ type of `dt` (bool stored as one byte, like the CPU side).
+// Calls fn(TypeTag<T>{}) for the C++ type of `dt` (bool stored as one byte, like the CPU side).
 template <typename Fn>
-inline void dispatch(KDType dt, Fn&& fn) {
-  switch (dt) {
-    case KDType::Float32:
-      fn(Tag<float>{});
-      return;
-    case KDType::Float64:
-      fn(Tag<double>{});
-      return;
-    case KDType::Int32:
-      fn(Tag<int32_t>{});
-      return;
-    case KDType::Int64:
-      fn(Tag<int64_t>{});
-      return;
-    case KDType::UInt8:
-      fn(Tag<uint8_t>{});
-      return;
-    case KDType::Bool:
-      fn(Tag<bool>{});
-      return;
-  }
+inline void dispatch(DType dt, Fn&& fn) {
+  if (!visit_dtype(dt, fn)) throw_unknown_code("dtype", static_cast<int>(dt));
 }
 
 template <typename T>

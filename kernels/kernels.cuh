@@ -1,9 +1,9 @@
 // The host-callable entry points of the CUDA kernels and the plain structs they take. This
 // header is included both by nvcc (kernels/*.cu) and by the host compiler (backends/cuda/*.cc),
-// so it holds only C++17 and cuda_runtime_api.h: no fmt, no needle headers. Enums mirror
-// needle's (DType, UnaryOp, BinaryOp, ReduceOp); backends/cuda/cuda_backend.cc static_asserts
-// that they agree. Launchers check every launch and throw needle::DeviceError on failure; they
-// never synchronize (except in the debugging mode NEEDLE_CUDA_SYNC=1, see check_launch).
+// so it holds only C++17, cuda_runtime_api.h and the dependency-free needle/op_codes.h (DType and
+// the op codes themselves, so no mirror of them exists here). Launchers check every launch and
+// throw needle::DeviceError on failure; they never synchronize (except in the debugging mode
+// NEEDLE_CUDA_SYNC=1, see check_launch).
 #pragma once
 
 #include <cstddef>
@@ -11,41 +11,9 @@
 
 #include <cuda_runtime_api.h>
 
-namespace needle::kernels {
+#include "needle/op_codes.h"
 
-enum class KDType : uint8_t { Float32, Float64, Int32, Int64, UInt8, Bool };
-enum class KUnary : uint8_t {
-  Neg,
-  Exp,
-  Log,
-  Sqrt,
-  Tanh,
-  Sigmoid,
-  Relu,
-  Abs,
-  Sign,
-  Sin,
-  Cos,
-  Square,
-  Reciprocal,
-  LogicalNot,
-};
-enum class KBinary : uint8_t {
-  Add,
-  Sub,
-  Mul,
-  Div,
-  Pow,
-  Maximum,
-  Minimum,
-  Eq,
-  Ne,
-  Lt,
-  Le,
-  Gt,
-  Ge,
-};
-enum class KReduce : uint8_t { Sum, Max, Min, Argmax, Argmin };
+namespace needle::kernels {
 
 // Rank limit of the by-value index structs (after size-1 axes are dropped and mergeable axes
 // coalesced); the host side throws ShapeError above it.
@@ -62,17 +30,17 @@ struct ElementwiseArgs {
   int nops = 0;
   void* data[kMaxOperands] = {};
   int64_t strides[kMaxOperands][kMaxDims] = {};
-  KDType dtype[kMaxOperands] = {};
+  DType dtype[kMaxOperands] = {};
   bool contiguous = false;  // every operand dense in the same order: vectorised path
   bool index32 = false;     // numel and every element offset fit in int32
 };
 
 // out = op(in0) / op(in0, in1) / ...; operand order: out, inputs. `what` names the op in
 // errors (the host passes needle's op_name).
-void launch_unary(KUnary op, const ElementwiseArgs& args, const char* what, cudaStream_t stream);
-void launch_binary(KBinary op, const ElementwiseArgs& args, const char* what, cudaStream_t stream);
-void launch_binary_scalar(KBinary op, const ElementwiseArgs& args, double scalar, bool scalar_first,
-                          const char* what, cudaStream_t stream);
+void launch_unary(UnaryOp op, const ElementwiseArgs& args, const char* what, cudaStream_t stream);
+void launch_binary(BinaryOp op, const ElementwiseArgs& args, const char* what, cudaStream_t stream);
+void launch_binary_scalar(BinaryOp op, const ElementwiseArgs& args, double scalar,
+                          bool scalar_first, const char* what, cudaStream_t stream);
 // Operands: out, cond (Bool), a, b.
 void launch_where(const ElementwiseArgs& args, cudaStream_t stream);
 // Operands: dst, src; any pair of dtypes.
@@ -80,9 +48,9 @@ void launch_copy(const ElementwiseArgs& args, cudaStream_t stream);
 // Operand: dst.
 void launch_fill(const ElementwiseArgs& args, double value, cudaStream_t stream);
 // Dense dst of n elements; element i from Philox counter offset + i (same mapping as the CPU).
-void launch_random_uniform(KDType dtype, void* dst, int64_t n, uint64_t seed, uint64_t offset,
+void launch_random_uniform(DType dtype, void* dst, int64_t n, uint64_t seed, uint64_t offset,
                            double low, double high, cudaStream_t stream);
-void launch_random_normal(KDType dtype, void* dst, int64_t n, uint64_t seed, uint64_t offset,
+void launch_random_normal(DType dtype, void* dst, int64_t n, uint64_t seed, uint64_t offset,
                           double mean, double std, cudaStream_t stream);
 
 // A reduction seen as M output rows of R reduced elements each: element (m, r) lives at
@@ -90,9 +58,9 @@ void launch_random_normal(KDType dtype, void* dst, int64_t n, uint64_t seed, uin
 // axes. Dims are innermost first. `out` is dense (M elements, offset applied).
 struct ReduceArgs {
   const void* in = nullptr;
-  KDType in_dtype = KDType::Float32;
+  DType in_dtype = DType::Float32;
   void* out = nullptr;
-  KDType out_dtype = KDType::Float32;
+  DType out_dtype = DType::Float32;
   int kept_ndim = 0;
   int64_t kept_sizes[kMaxDims] = {};
   int64_t kept_strides[kMaxDims] = {};
@@ -116,16 +84,19 @@ struct ReducePlan {
   size_t workspace_bytes = 0;
 };
 
-ReducePlan plan_reduce(KReduce op, const ReduceArgs& args, int sm_count);
+ReducePlan plan_reduce(ReduceOp op, const ReduceArgs& args, int sm_count);
 // `workspace` holds at least plan.workspace_bytes (may be null when that is 0). Requires R > 0.
 // `what` names the reduction in errors.
-void launch_reduce(KReduce op, const ReduceArgs& args, const ReducePlan& plan, void* workspace,
+void launch_reduce(ReduceOp op, const ReduceArgs& args, const ReducePlan& plan, void* workspace,
                    const char* what, cudaStream_t stream);
 
 // Defined on the host side (backends/cuda/cuda_check.cc): throws needle::DeviceError naming
 // `what` and file:line when cudaGetLastError() reports a failed launch, and under
 // NEEDLE_CUDA_SYNC=1 (needle/cuda.h) also waits for `stream` and throws when the kernel failed.
 void check_launch(const char* what, cudaStream_t stream, const char* file, int line);
+// Also host side: throws needle::Error for an op or dtype code outside needle/op_codes.h's lists
+// (`family`: "unary", "dtype", ...), so that a corrupted code never silently launches nothing.
+[[noreturn]] void throw_unknown_code(const char* family, int code);
 
 }  // namespace needle::kernels
 
@@ -154,9 +125,9 @@ void launch_check_index_range(const ElementwiseArgs& args, long long lo, long lo
 // formulas are the CPU backend's (backends/cpu/optimizer_steps.cc). `u` is null without
 // momentum. For Adam the host precomputes step_size = lr / (1 - beta1^t),
 // inv_bc2 = 1 / (1 - beta2^t), l2 (coupled weight decay) and shrink (1 - lr * wd, AdamW).
-void launch_sgd_step(KDType dtype, void* w, const void* g, void* u, int64_t n, double lr,
+void launch_sgd_step(DType dtype, void* w, const void* g, void* u, int64_t n, double lr,
                      double weight_decay, double momentum, bool nesterov, cudaStream_t stream);
-void launch_adam_step(KDType dtype, void* w, const void* g, void* m, void* v, int64_t n,
+void launch_adam_step(DType dtype, void* w, const void* g, void* m, void* v, int64_t n,
                       double beta1, double beta2, double step_size, double inv_bc2, double eps,
                       double l2, double shrink, cudaStream_t stream);
 

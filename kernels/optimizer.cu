@@ -41,7 +41,7 @@ __global__ void __launch_bounds__(kThreads)
 
 }  // namespace
 
-void launch_sgd_step(KDType dtype, void* w, const void* g, void* u, int64_t n, double lr,
+void launch_sgd_step(DType dtype, void* w, const void* g, void* u, int64_t n, double lr,
                      double weight_decay, double momentum, bool nesterov, cudaStream_t stream) {
   if (n == 0) return;
   auto run = [&](auto tag) {
@@ -50,15 +50,15 @@ void launch_sgd_step(KDType dtype, void* w, const void* g, void* u, int64_t n, d
         static_cast<T*>(w), static_cast<const T*>(g), static_cast<T*>(u), n, T(lr), T(weight_decay),
         T(momentum), T(1.0 - momentum), nesterov);
   };
-  if (dtype == KDType::Float32) {
-    run(Tag<float>{});
+  if (dtype == DType::Float32) {
+    run(TypeTag<float>{});
   } else {
-    run(Tag<double>{});
+    run(TypeTag<double>{});
   }
   NEEDLE_CHECK_LAUNCH("sgd_step", stream);
 }
 
-void launch_adam_step(KDType dtype, void* w, const void* g, void* m, void* v, int64_t n,
+void launch_adam_step(DType dtype, void* w, const void* g, void* m, void* v, int64_t n,
                       double beta1, double beta2, double step_size, double inv_bc2, double eps,
                       double l2, double shrink, cudaStream_t stream) {
   if (n == 0) return;
@@ -69,10 +69,10 @@ void launch_adam_step(KDType dtype, void* w, const void* g, void* m, void* v, in
         T(beta1), T(beta2), T(1.0 - beta1), T(1.0 - beta2), T(step_size), T(inv_bc2), T(eps), T(l2),
         T(shrink));
   };
-  if (dtype == KDType::Float32) {
-    run(Tag<float>{});
+  if (dtype == DType::Float32) {
+    run(TypeTag<float>{});
   } else {
-    run(Tag<double>{});
+    run(TypeTag<double>{});
   }
   NEEDLE_CHECK_LAUNCH("adam_step", stream);
 }

@@ -43,7 +43,7 @@ __global__ void __launch_bounds__(kThreads)
 
 }  // namespace
 
-void launch_random_uniform(KDType dtype, void* dst, int64_t n, uint64_t seed, uint64_t offset,
+void launch_random_uniform(DType dtype, void* dst, int64_t n, uint64_t seed, uint64_t offset,
                            double low, double high, cudaStream_t stream) {
   if (n == 0) return;
   const double span = high - low;
@@ -55,7 +55,7 @@ void launch_random_uniform(KDType dtype, void* dst, int64_t n, uint64_t seed, ui
   NEEDLE_CHECK_LAUNCH("random_uniform", stream);
 }
 
-void launch_random_normal(KDType dtype, void* dst, int64_t n, uint64_t seed, uint64_t offset,
+void launch_random_normal(DType dtype, void* dst, int64_t n, uint64_t seed, uint64_t offset,
                           double mean, double std, cudaStream_t stream) {
   if (n == 0) return;
   dispatch(dtype, [&](auto tag) {

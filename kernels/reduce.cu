@@ -109,55 +109,55 @@ struct ArgReducer {
   }
 };
 
-template <typename T, KReduce Op>
+template <typename T, ReduceOp Op>
 struct ReducerFor;
 template <typename T>
-struct ReducerFor<T, KReduce::Sum> {
+struct ReducerFor<T, ReduceOp::Sum> {
   using type = SumReducer<T>;
 };
 template <typename T>
-struct ReducerFor<T, KReduce::Max> {
+struct ReducerFor<T, ReduceOp::Max> {
   using type = ExtremeReducer<T, true>;
 };
 template <typename T>
-struct ReducerFor<T, KReduce::Min> {
+struct ReducerFor<T, ReduceOp::Min> {
   using type = ExtremeReducer<T, false>;
 };
 template <typename T>
-struct ReducerFor<T, KReduce::Argmax> {
+struct ReducerFor<T, ReduceOp::Argmax> {
   using type = ArgReducer<T, true>;
 };
 template <typename T>
-struct ReducerFor<T, KReduce::Argmin> {
+struct ReducerFor<T, ReduceOp::Argmin> {
   using type = ArgReducer<T, false>;
 };
 
 template <typename Acc>
-__device__ __forceinline__ void store_out(void* out, KDType dt, int64_t m, Acc v) {
+__device__ __forceinline__ void store_out(void* out, DType dt, int64_t m, Acc v) {
   switch (dt) {
-    case KDType::Float32:
+    case DType::Float32:
       static_cast<float*>(out)[m] = cast_to<float>(v);
       break;
-    case KDType::Float64:
+    case DType::Float64:
       static_cast<double*>(out)[m] = cast_to<double>(v);
       break;
-    case KDType::Int32:
+    case DType::Int32:
       static_cast<int32_t*>(out)[m] = cast_to<int32_t>(v);
       break;
-    case KDType::Int64:
+    case DType::Int64:
       static_cast<int64_t*>(out)[m] = cast_to<int64_t>(v);
       break;
-    case KDType::UInt8:
+    case DType::UInt8:
       static_cast<uint8_t*>(out)[m] = cast_to<uint8_t>(v);
       break;
-    case KDType::Bool:
+    case DType::Bool:
       static_cast<bool*>(out)[m] = cast_to<bool>(v);
       break;
   }
 }
 
 template <typename T>
-__device__ __forceinline__ void store_out(void* out, KDType, int64_t m, ArgAcc<T> v) {
+__device__ __forceinline__ void store_out(void* out, DType, int64_t m, ArgAcc<T> v) {
   static_cast<int64_t*>(out)[m] = v.index;  // argmax/argmin write Int64 indices
 }
 
@@ -315,7 +315,7 @@ __global__ void __launch_bounds__(kBlock)
 template <typename Red>
 __global__ void __launch_bounds__(kThreads)
     reduce_partials(const typename Red::Acc* partials, int splits, int64_t M, void* out,
-                    KDType out_dtype) {
+                    DType out_dtype) {
   const int64_t m = int64_t(blockIdx.x) * (blockDim.x / 32) + threadIdx.x / 32;
   const int lane = threadIdx.x % 32;
   if (m >= M) return;  // whole warps leave together, so the shuffles below stay converged
@@ -327,30 +327,17 @@ __global__ void __launch_bounds__(kThreads)
 }
 
 template <typename Fn>
-void dispatch_reduce(KReduce op, KDType dt, Fn&& fn) {
+void dispatch_reduce(ReduceOp op, DType dt, Fn&& fn) {
   dispatch(dt, [&](auto tag) {
     using T = typename decltype(tag)::type;
-    switch (op) {
-      case KReduce::Sum:
-        fn(Tag<T>{}, Tag<typename ReducerFor<T, KReduce::Sum>::type>{});
-        return;
-      case KReduce::Max:
-        fn(Tag<T>{}, Tag<typename ReducerFor<T, KReduce::Max>::type>{});
-        return;
-      case KReduce::Min:
-        fn(Tag<T>{}, Tag<typename ReducerFor<T, KReduce::Min>::type>{});
-        return;
-      case KReduce::Argmax:
-        fn(Tag<T>{}, Tag<typename ReducerFor<T, KReduce::Argmax>::type>{});
-        return;
-      case KReduce::Argmin:
-        fn(Tag<T>{}, Tag<typename ReducerFor<T, KReduce::Argmin>::type>{});
-        return;
-    }
+    const bool known = visit_op(op, [&](auto op_c) {
+      fn(TypeTag<T>{}, TypeTag<typename ReducerFor<T, decltype(op_c)::value>::type>{});
+    });
+    if (!known) throw_unknown_code("reduce", static_cast<int>(op));
   });
 }
 
-size_t acc_size(KReduce op, KDType dt) {
+size_t acc_size(ReduceOp op, DType dt) {
   size_t size = 0;
   dispatch_reduce(op, dt, [&](auto, auto red_tag) {
     using Red = typename decltype(red_tag)::type;
@@ -368,7 +355,7 @@ int64_t pow2_at_least(int64_t n) {
 
 }  // namespace
 
-ReducePlan plan_reduce(KReduce op, const ReduceArgs& a, int sm_count) {
+ReducePlan plan_reduce(ReduceOp op, const ReduceArgs& a, int sm_count) {
   ReducePlan p;
   const int64_t target_blocks = int64_t(sm_count > 0 ? sm_count : 1) * (2048 / kBlock);
   const int64_t red_inner =
@@ -409,7 +396,7 @@ ReducePlan plan_reduce(KReduce op, const ReduceArgs& a, int sm_count) {
   return p;
 }
 
-void launch_reduce(KReduce op, const ReduceArgs& a, const ReducePlan& p, void* workspace,
+void launch_reduce(ReduceOp op, const ReduceArgs& a, const ReducePlan& p, void* workspace,
                    const char* what, cudaStream_t stream) {
   if (a.M == 0) return;
   dispatch_reduce(op, a.in_dtype, [&](auto t_tag, auto red_tag) {

@@ -1,18 +1,16 @@
-// Unary elementwise ops, where() and fill.
+// Unary elementwise ops, where() and fill. The formulas are backends/common/scalar_ops.h's, the
+// CPU backend's own.
+#include "backends/common/scalar_ops.h"
 #include "kernels/elementwise.cuh"
-#include "kernels/ops.cuh"
 
 namespace needle::kernels {
 namespace {
 
-template <KUnary Op, typename T>
+template <UnaryOp Op, typename T>
 struct UnaryFn {
-  __device__ T operator()(T x) const { return unary_op<Op, T>(x); }
-};
-
-template <typename T>
-struct LogicalNotFn {
-  __device__ bool operator()(T x) const { return x == T(0); }
+  __device__ scalar_ops::unary_result_t<Op, T> operator()(T x) const {
+    return scalar_ops::unary_fn<Op, T>(x);
+  }
 };
 
 template <typename T>
@@ -26,43 +24,24 @@ struct FillFn {
   __device__ T operator()() const { return value; }
 };
 
-template <KUnary Op>
+template <UnaryOp Op>
 void unary_typed(const ElementwiseArgs& args, const char* what, cudaStream_t stream) {
   dispatch(args.dtype[1], [&](auto tag) {
     using T = typename decltype(tag)::type;
-    if constexpr (Op == KUnary::LogicalNot) {
-      run_elementwise<1, bool, T>(args, LogicalNotFn<T>{}, what, stream);
-    } else if constexpr (kIsFloat<T> || unary_supports_integers(Op)) {
-      run_elementwise<1, T, T>(args, UnaryFn<Op, T>{}, what, stream);
+    // Other combinations are refused with a DTypeError on the host side before launch.
+    if constexpr (scalar_ops::unary_supported<Op, T>()) {
+      run_elementwise<1, scalar_ops::unary_result_t<Op, T>, T>(args, UnaryFn<Op, T>{}, what,
+                                                               stream);
     }
-    // Other combinations are rejected with a DTypeError on the host side before launch.
   });
 }
 
 }  // namespace
 
-void launch_unary(KUnary op, const ElementwiseArgs& args, const char* what, cudaStream_t stream) {
-  switch (op) {
-#define NEEDLE_UNARY_CASE(name)                    \
-  case KUnary::name:                               \
-    unary_typed<KUnary::name>(args, what, stream); \
-    return;
-    NEEDLE_UNARY_CASE(Neg)
-    NEEDLE_UNARY_CASE(Exp)
-    NEEDLE_UNARY_CASE(Log)
-    NEEDLE_UNARY_CASE(Sqrt)
-    NEEDLE_UNARY_CASE(Tanh)
-    NEEDLE_UNARY_CASE(Sigmoid)
-    NEEDLE_UNARY_CASE(Relu)
-    NEEDLE_UNARY_CASE(Abs)
-    NEEDLE_UNARY_CASE(Sign)
-    NEEDLE_UNARY_CASE(Sin)
-    NEEDLE_UNARY_CASE(Cos)
-    NEEDLE_UNARY_CASE(Square)
-    NEEDLE_UNARY_CASE(Reciprocal)
-    NEEDLE_UNARY_CASE(LogicalNot)
-#undef NEEDLE_UNARY_CASE
-  }
+void launch_unary(UnaryOp op, const ElementwiseArgs& args, const char* what, cudaStream_t stream) {
+  const bool known =
+      visit_op(op, [&](auto op_c) { unary_typed<decltype(op_c)::value>(args, what, stream); });
+  if (!known) throw_unknown_code("unary", static_cast<int>(op));
 }
 
 void launch_where(const ElementwiseArgs& args, cudaStream_t stream) {

@@ -2,12 +2,14 @@
 // of one shape (broadcasting arrives as zero strides). Each (op, dtype) pair is its own
 // template instantiation; the inner loops have contiguous and broadcast fast paths the
 // compiler can vectorise, and a generic strided path.
+#include "backends/common/scalar_ops.h"
 #include "backends/cpu/cpu_backend.h"
-#include "backends/cpu/elementwise_ops.h"
 #include "backends/cpu/strided_loop.h"
 
 namespace needle::cpu_backend {
 namespace {
+
+using namespace scalar_ops;
 
 // out = f(a)
 template <typename TO, typename TA, typename F>
@@ -78,26 +80,31 @@ void check_same_dtype(const char* op, DType expected, const StridedView& v, cons
                                dtype_name(dtype)));
 }
 
+// A code outside needle/op_codes.h's lists (a corrupted value): an error, never a no-op.
+[[noreturn]] void unknown_op(const char* family, int code) {
+  throw Error(fmt::format("{}: unknown op code {}", family, code));
+}
+
 }  // namespace
 
 void CpuBackend::unary(UnaryOp op, const StridedView& a, const StridedView& out) {
   const char* name = op_name(op);
   check_shape(name, "output", out, out.shape);
   check_shape(name, "input", a, out.shape);
-  check_same_dtype(name, op == UnaryOp::LogicalNot ? DType::Bool : a.dtype, out, "output");
+  check_same_dtype(name, result_dtype(op_result(op), a.dtype), out, "output");
   const Layout<2> L = make_layout<2>(out.shape, {&out, &a});
-  dispatch_unary_op(op, [&](auto op_c) {
+  const bool known = visit_op(op, [&](auto op_c) {
     using OpC = decltype(op_c);
     dispatch_dtype(a.dtype, [&](auto tag) {
       using T = typename decltype(tag)::type;
       if constexpr (unary_supported<OpC::value, T>()) {
-        using TO = std::conditional_t<OpC::value == UnaryOp::LogicalNot, bool, T>;
-        map1<TO, T>(L, [](T x) { return unary_fn<OpC::value, T>(x); });
+        map1<unary_result_t<OpC::value, T>, T>(L, [](T x) { return unary_fn<OpC::value, T>(x); });
       } else {
         unsupported(name, a.dtype);
       }
     });
   });
+  if (!known) unknown_op("unary", static_cast<int>(op));
 }
 
 void CpuBackend::binary(BinaryOp op, const StridedView& a, const StridedView& b,
@@ -108,16 +115,17 @@ void CpuBackend::binary(BinaryOp op, const StridedView& a, const StridedView& b,
   check_shape(name, "rhs", b, out.shape);
   NEEDLE_CHECK_AS(DTypeError, a.dtype == b.dtype, "{}: operand dtypes differ: {} and {}", name,
                   dtype_name(a.dtype), dtype_name(b.dtype));
-  check_same_dtype(name, is_comparison(op) ? DType::Bool : a.dtype, out, "output");
+  check_same_dtype(name, result_dtype(op_result(op), a.dtype), out, "output");
   const Layout<3> L = make_layout<3>(out.shape, {&out, &a, &b});
-  dispatch_binary_op(op, [&](auto op_c) {
+  const bool known = visit_op(op, [&](auto op_c) {
     using OpC = decltype(op_c);
     dispatch_dtype(a.dtype, [&](auto tag) {
       using T = typename decltype(tag)::type;
-      using TO = std::conditional_t<(OpC::value >= BinaryOp::Eq), bool, T>;
-      map2<TO, T>(L, [](T x, T y) { return binary_fn<OpC::value, T>(x, y); });
+      map2<binary_result_t<OpC::value, T>, T>(
+          L, [](T x, T y) { return binary_fn<OpC::value, T>(x, y); });
     });
   });
+  if (!known) unknown_op("binary", static_cast<int>(op));
 }
 
 void CpuBackend::binary_scalar(BinaryOp op, const StridedView& a, double scalar, bool scalar_first,
@@ -125,20 +133,13 @@ void CpuBackend::binary_scalar(BinaryOp op, const StridedView& a, double scalar,
   const char* name = op_name(op);
   check_shape(name, "output", out, out.shape);
   check_shape(name, "input", a, out.shape);
-  check_same_dtype(name, is_comparison(op) ? DType::Bool : a.dtype, out, "output");
+  check_same_dtype(name, result_dtype(op_result(op), a.dtype), out, "output");
   const Layout<2> L = make_layout<2>(out.shape, {&out, &a});
-  dispatch_binary_op(op, [&](auto op_c) {
+  const bool known = visit_op(op, [&](auto op_c) {
     using OpC = decltype(op_c);
     dispatch_dtype(a.dtype, [&](auto tag) {
       using T = typename decltype(tag)::type;
-      using TO = std::conditional_t<(OpC::value >= BinaryOp::Eq), bool, T>;
-      if constexpr (is_float_v<T>) {
-        // x ** 2 is the common case (squared errors); a multiply is exact and much cheaper.
-        if (OpC::value == BinaryOp::Pow && !scalar_first && scalar == 2.0) {
-          map1<TO, T>(L, [](T x) { return static_cast<TO>(x * x); });
-          return;
-        }
-      }
+      using TO = binary_result_t<OpC::value, T>;
       const T s = static_cast<T>(scalar);
       if (scalar_first) {
         map1<TO, T>(L, [s](T x) { return binary_fn<OpC::value, T>(s, x); });
@@ -147,6 +148,7 @@ void CpuBackend::binary_scalar(BinaryOp op, const StridedView& a, double scalar,
       }
     });
   });
+  if (!known) unknown_op("binary_scalar", static_cast<int>(op));
 }
 
 void CpuBackend::where(const StridedView& cond, const StridedView& a, const StridedView& b,

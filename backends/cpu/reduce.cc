@@ -322,17 +322,8 @@ void CpuBackend::reduce(ReduceOp op, const StridedView& a, const Axes& axes,
         write_out(acc, out);
       }
     };
-    switch (op) {
-      case ReduceOp::Sum:
-        return run(std::integral_constant<ReduceOp, ReduceOp::Sum>{});
-      case ReduceOp::Max:
-        return run(std::integral_constant<ReduceOp, ReduceOp::Max>{});
-      case ReduceOp::Min:
-        return run(std::integral_constant<ReduceOp, ReduceOp::Min>{});
-      case ReduceOp::Argmax:
-        return run(std::integral_constant<ReduceOp, ReduceOp::Argmax>{});
-      case ReduceOp::Argmin:
-        return run(std::integral_constant<ReduceOp, ReduceOp::Argmin>{});
+    if (!visit_op(op, run)) {
+      throw Error(fmt::format("reduce: unknown op code {}", static_cast<int>(op)));
     }
   });
 }

@@ -22,24 +22,6 @@
 namespace needle::cuda_backend {
 namespace {
 
-using kernels::KBinary;
-using kernels::KDType;
-using kernels::KReduce;
-using kernels::KUnary;
-
-// kernels/kernels.cuh mirrors needle's enums so that device code needs no needle header.
-static_assert(static_cast<int>(KDType::Bool) == static_cast<int>(DType::Bool) &&
-              static_cast<int>(KDType::UInt8) == static_cast<int>(DType::UInt8) &&
-              static_cast<int>(KDType::Float64) == static_cast<int>(DType::Float64));
-static_assert(static_cast<int>(KUnary::LogicalNot) == static_cast<int>(UnaryOp::LogicalNot) &&
-              static_cast<int>(KUnary::Relu) == static_cast<int>(UnaryOp::Relu) &&
-              static_cast<int>(KUnary::Reciprocal) == static_cast<int>(UnaryOp::Reciprocal));
-static_assert(static_cast<int>(KBinary::Ge) == static_cast<int>(BinaryOp::Ge) &&
-              static_cast<int>(KBinary::Pow) == static_cast<int>(BinaryOp::Pow) &&
-              static_cast<int>(KBinary::Eq) == static_cast<int>(BinaryOp::Eq));
-static_assert(static_cast<int>(KReduce::Argmin) == static_cast<int>(ReduceOp::Argmin) &&
-              static_cast<int>(KReduce::Max) == static_cast<int>(ReduceOp::Max));
-
 struct Registrar {
   Registrar() { register_backend(DeviceType::CUDA, std::make_unique<CudaBackend>()); }
 };
@@ -280,8 +262,8 @@ void CudaBackend::random_uniform(const StridedView& dst, uint64_t seed, uint64_t
     copy(view, dst);
     return;
   }
-  kernels::launch_random_uniform(kdtype(dst.dtype), first_element(dst), dst.numel(), seed, offset,
-                                 low, high, stream_for(index));
+  kernels::launch_random_uniform(dst.dtype, first_element(dst), dst.numel(), seed, offset, low,
+                                 high, stream_for(index));
 }
 
 void CudaBackend::random_normal(const StridedView& dst, uint64_t seed, uint64_t offset, double mean,
@@ -296,8 +278,8 @@ void CudaBackend::random_normal(const StridedView& dst, uint64_t seed, uint64_t 
     copy(view, dst);
     return;
   }
-  kernels::launch_random_normal(kdtype(dst.dtype), first_element(dst), dst.numel(), seed, offset,
-                                mean, std, stream_for(index));
+  kernels::launch_random_normal(dst.dtype, first_element(dst), dst.numel(), seed, offset, mean, std,
+                                stream_for(index));
 }
 
 // --- elementwise --------------------------------------------------------------------------------
@@ -306,14 +288,14 @@ void CudaBackend::unary(UnaryOp op, const StridedView& a, const StridedView& out
   const char* name = op_name(op);
   const int index = check_devices(name, {&out, &a});
   checked_index(out.device, name);
-  check_dtype(name, "output", out, op == UnaryOp::LogicalNot ? DType::Bool : a.dtype);
+  check_dtype(name, "output", out, result_dtype(op_result(op), a.dtype));
   NEEDLE_CHECK_AS(DTypeError, !requires_floating(op) || is_floating(a.dtype),
                   "{}: dtype {} is not supported (float32 or float64 expected)", name,
                   dtype_name(a.dtype));
   const kernels::ElementwiseArgs args = make_elementwise_args(name, {&out, &a});
   if (args.numel == 0) return;
   DeviceGuard guard(index);
-  kernels::launch_unary(static_cast<KUnary>(op), args, name, stream_for(index));
+  kernels::launch_unary(op, args, name, stream_for(index));
 }
 
 void CudaBackend::binary(BinaryOp op, const StridedView& a, const StridedView& b,
@@ -322,11 +304,11 @@ void CudaBackend::binary(BinaryOp op, const StridedView& a, const StridedView& b
   const int index = check_devices(name, {&out, &a, &b});
   checked_index(out.device, name);
   check_dtype(name, "rhs", b, a.dtype);
-  check_dtype(name, "output", out, is_comparison(op) ? DType::Bool : a.dtype);
+  check_dtype(name, "output", out, result_dtype(op_result(op), a.dtype));
   const kernels::ElementwiseArgs args = make_elementwise_args(name, {&out, &a, &b});
   if (args.numel == 0) return;
   DeviceGuard guard(index);
-  kernels::launch_binary(static_cast<KBinary>(op), args, name, stream_for(index));
+  kernels::launch_binary(op, args, name, stream_for(index));
 }
 
 void CudaBackend::binary_scalar(BinaryOp op, const StridedView& a, double scalar, bool scalar_first,
@@ -334,17 +316,11 @@ void CudaBackend::binary_scalar(BinaryOp op, const StridedView& a, double scalar
   const char* name = op_name(op);
   const int index = check_devices(name, {&out, &a});
   checked_index(out.device, name);
-  check_dtype(name, "output", out, is_comparison(op) ? DType::Bool : a.dtype);
-  // x ** 2 is the common case (squared errors): a multiply, exact, as the CPU backend does.
-  if (op == BinaryOp::Pow && !scalar_first && scalar == 2.0 && is_floating(a.dtype)) {
-    unary(UnaryOp::Square, a, out);
-    return;
-  }
+  check_dtype(name, "output", out, result_dtype(op_result(op), a.dtype));
   const kernels::ElementwiseArgs args = make_elementwise_args(name, {&out, &a});
   if (args.numel == 0) return;
   DeviceGuard guard(index);
-  kernels::launch_binary_scalar(static_cast<KBinary>(op), args, scalar, scalar_first, name,
-                                stream_for(index));
+  kernels::launch_binary_scalar(op, args, scalar, scalar_first, name, stream_for(index));
 }
 
 void CudaBackend::where(const StridedView& cond, const StridedView& a, const StridedView& b,
@@ -393,9 +369,9 @@ void CudaBackend::reduce(ReduceOp op, const StridedView& a, const Axes& axes,
 
   kernels::ReduceArgs args;
   args.in = first_element(a);
-  args.in_dtype = kdtype(a.dtype);
+  args.in_dtype = a.dtype;
   args.out = first_element(out);
-  args.out_dtype = kdtype(out.dtype);
+  args.out_dtype = out.dtype;
   args.M = 1;
   args.R = 1;
   // Outer-to-inner runs of kept and of reduced axes, merged where memory allows.
@@ -442,13 +418,12 @@ void CudaBackend::reduce(ReduceOp op, const StridedView& a, const Axes& axes,
 
   DeviceGuard guard(index);
   DeviceContext& ctx = device_context(index);
-  const kernels::ReducePlan plan =
-      kernels::plan_reduce(static_cast<KReduce>(op), args, ctx.props.multiProcessorCount);
+  const kernels::ReducePlan plan = kernels::plan_reduce(op, args, ctx.props.multiProcessorCount);
   if (plan.workspace_bytes > 0) {
     Scratch workspace(*this, plan.workspace_bytes, index);
-    kernels::launch_reduce(static_cast<KReduce>(op), args, plan, workspace.get(), name, ctx.stream);
+    kernels::launch_reduce(op, args, plan, workspace.get(), name, ctx.stream);
   } else {
-    kernels::launch_reduce(static_cast<KReduce>(op), args, plan, nullptr, name, ctx.stream);
+    kernels::launch_reduce(op, args, plan, nullptr, name, ctx.stream);
   }
 }
 
@@ -483,7 +458,7 @@ void CudaBackend::sgd_step(const StridedView& param, const StridedView& grad,
   }
   const int index = checked_index(param.device, "sgd_step");
   DeviceGuard guard(index);
-  kernels::launch_sgd_step(kdtype(param.dtype), first_element(param), first_element(grad),
+  kernels::launch_sgd_step(param.dtype, first_element(param), first_element(grad),
                            use_momentum ? first_element(momentum_buf) : nullptr, param.numel(),
                            args.lr, args.weight_decay, args.momentum, args.nesterov,
                            stream_for(index));
@@ -503,7 +478,7 @@ void CudaBackend::adam_step(const StridedView& param, const StridedView& grad,
   const double step_size = args.lr / (1.0 - std::pow(args.beta1, t));
   const double inv_bc2 = 1.0 / (1.0 - std::pow(args.beta2, t));
   const bool decoupled = args.decoupled_weight_decay;
-  kernels::launch_adam_step(kdtype(param.dtype), first_element(param), first_element(grad),
+  kernels::launch_adam_step(param.dtype, first_element(param), first_element(grad),
                             first_element(exp_avg), first_element(exp_avg_sq), param.numel(),
                             args.beta1, args.beta2, step_size, inv_bc2, args.eps,
                             decoupled ? 0.0 : args.weight_decay,

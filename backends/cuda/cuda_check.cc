@@ -113,4 +113,8 @@ void check_launch(const char* what, cudaStream_t stream, const char* file, int l
   }
 }
 
+void throw_unknown_code(const char* family, int code) {
+  throw Error(fmt::format("{}: unknown op code {}", family, code));
+}
+
 }  // namespace needle::kernels

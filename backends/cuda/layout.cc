@@ -11,10 +11,6 @@
 
 namespace needle::cuda_backend {
 
-kernels::KDType kdtype(DType dtype) {
-  return static_cast<kernels::KDType>(dtype);
-}
-
 void* first_element(const StridedView& v) {
   return static_cast<char*>(v.data) + v.offset * static_cast<int64_t>(dtype_size(v.dtype));
 }
@@ -51,7 +47,7 @@ kernels::ElementwiseArgs make_elementwise_args(const char* op,
   size_t k = 0;
   for (const StridedView* v : views) {
     args.data[k] = first_element(*v);
-    args.dtype[k] = kdtype(v->dtype);
+    args.dtype[k] = v->dtype;
     ++k;
   }
   if (args.numel == 0) return args;

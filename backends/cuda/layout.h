@@ -11,8 +11,6 @@
 
 namespace needle::cuda_backend {
 
-kernels::KDType kdtype(DType dtype);
-
 // The first element of `v` as a raw pointer.
 void* first_element(const StridedView& v);
 

@@ -16,6 +16,7 @@
 
 #include "needle/device.h"
 #include "needle/dtype.h"
+#include "needle/op_codes.h"
 #include "needle/shape.h"
 
 namespace needle {
@@ -40,62 +41,7 @@ struct StridedView {
   bool is_contiguous() const;
 };
 
-enum class UnaryOp : uint8_t {
-  Neg,
-  Exp,
-  Log,
-  Sqrt,
-  Tanh,
-  Sigmoid,
-  Relu,
-  Abs,
-  Sign,
-  Sin,
-  Cos,
-  Square,
-  Reciprocal,
-  LogicalNot,  // x == 0, into a Bool output
-};
-enum class BinaryOp : uint8_t {
-  Add,
-  Sub,
-  Mul,
-  Div,
-  Pow,
-  Maximum,
-  Minimum,
-  Eq,
-  Ne,
-  Lt,
-  Le,
-  Gt,
-  Ge,  // comparisons: Bool output
-};
-enum class ReduceOp : uint8_t { Sum, Max, Min, Argmax, Argmin };
-
-const char* op_name(UnaryOp op);
-const char* op_name(BinaryOp op);
-const char* op_name(ReduceOp op);
-inline bool is_comparison(BinaryOp op) {
-  return op >= BinaryOp::Eq;
-}
-// Unary ops defined only on floating values (exp of an integer has no integer answer); the
-// NDArray layer refuses them for integer dtypes so that every backend reports it the same way.
-constexpr bool requires_floating(UnaryOp op) {
-  switch (op) {
-    case UnaryOp::Exp:
-    case UnaryOp::Log:
-    case UnaryOp::Sqrt:
-    case UnaryOp::Tanh:
-    case UnaryOp::Sigmoid:
-    case UnaryOp::Sin:
-    case UnaryOp::Cos:
-    case UnaryOp::Reciprocal:
-      return true;
-    default:
-      return false;
-  }
-}
+// The op codes (UnaryOp, BinaryOp, ReduceOp), their names and dtype rules: needle/op_codes.h.
 
 // Formats the IndexError of a failed Backend::check_index_range from the offending value and
 // its row-major position.

@@ -10,43 +10,29 @@
 #include <fmt/format.h>
 
 #include "needle/error.h"
+#include "needle/op_codes.h"
 
 namespace needle {
 
-enum class DType : uint8_t { Float32, Float64, Int32, Int64, UInt8, Bool };
-
+// DType itself and the list it comes from live in op_codes.h (device code needs them too).
 constexpr size_t dtype_size(DType dtype) {
   switch (dtype) {
-    case DType::Float32:
-      return 4;
-    case DType::Float64:
-      return 8;
-    case DType::Int32:
-      return 4;
-    case DType::Int64:
-      return 8;
-    case DType::UInt8:
-      return 1;
-    case DType::Bool:
-      return 1;
+#define NEEDLE_X(e, name, type, bytes) \
+  case DType::e:                       \
+    return bytes;
+    NEEDLE_DTYPES(NEEDLE_X)
+#undef NEEDLE_X
   }
   return 0;
 }
 
 constexpr std::string_view dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::Float32:
-      return "float32";
-    case DType::Float64:
-      return "float64";
-    case DType::Int32:
-      return "int32";
-    case DType::Int64:
-      return "int64";
-    case DType::UInt8:
-      return "uint8";
-    case DType::Bool:
-      return "bool";
+#define NEEDLE_X(e, name, type, bytes) \
+  case DType::e:                       \
+    return name;
+    NEEDLE_DTYPES(NEEDLE_X)
+#undef NEEDLE_X
   }
   return "unknown";
 }
@@ -74,28 +60,16 @@ constexpr DType dtype_of() {
     static_assert(sizeof(T) == 0, "no needle DType for this C++ type");
 }
 
-template <typename T>
-struct TypeTag {
-  using type = T;
-};
-
 // Calls `fn(TypeTag<T>{})` with the C++ type of `dtype`. Kernels write
 //   dispatch_dtype(dt, [&](auto tag) { using T = typename decltype(tag)::type; ... });
 template <typename Fn>
 decltype(auto) dispatch_dtype(DType dtype, Fn&& fn) {
   switch (dtype) {
-    case DType::Float32:
-      return fn(TypeTag<float>{});
-    case DType::Float64:
-      return fn(TypeTag<double>{});
-    case DType::Int32:
-      return fn(TypeTag<int32_t>{});
-    case DType::Int64:
-      return fn(TypeTag<int64_t>{});
-    case DType::UInt8:
-      return fn(TypeTag<uint8_t>{});
-    case DType::Bool:
-      return fn(TypeTag<bool>{});
+#define NEEDLE_X(e, name, type, bytes) \
+  case DType::e:                       \
+    return fn(TypeTag<type>{});
+    NEEDLE_DTYPES(NEEDLE_X)
+#undef NEEDLE_X
   }
   throw DTypeError(fmt::format("unknown dtype code {}", static_cast<int>(dtype)));
 }

@@ -182,6 +182,15 @@ NDArray sigmoid(const NDArray& a);
 NDArray relu(const NDArray& a);
 NDArray abs(const NDArray& a);
 NDArray sign(const NDArray& a);
+NDArray sin(const NDArray& a);
+NDArray cos(const NDArray& a);
+NDArray square(const NDArray& a);
+NDArray reciprocal(const NDArray& a);
+// log(1 + a) and exp(a) - 1, accurate where a is tiny (where 1 + a rounds to 1).
+NDArray log1p(const NDArray& a);
+NDArray expm1(const NDArray& a);
+// a == 0, as a Bool array.
+NDArray logical_not(const NDArray& a);
 
 // Comparisons give Bool arrays.
 NDArray eq(const NDArray& a, const NDArray& b);

@@ -41,6 +41,13 @@ Tensor sqrt(const Tensor& a);
 Tensor relu(const Tensor& a);
 Tensor tanh(const Tensor& a);
 Tensor sigmoid(const Tensor& a);
+Tensor sin(const Tensor& a);
+Tensor cos(const Tensor& a);
+// 1 / a.
+Tensor reciprocal(const Tensor& a);
+// log(1 + a) and exp(a) - 1, accurate where a is tiny (where 1 + a rounds to 1).
+Tensor log1p(const Tensor& a);
+Tensor expm1(const Tensor& a);
 // Elementwise maximum; where a == b each side gets half the gradient (as PyTorch).
 Tensor maximum(const Tensor& a, const Tensor& b);
 

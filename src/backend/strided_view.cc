@@ -1,4 +1,4 @@
-// StridedView helpers and the names of the kernel ops used in error messages.
+// StridedView helpers.
 #include "needle/backend.h"
 
 namespace needle {
@@ -12,24 +12,6 @@ bool StridedView::is_contiguous() const {
     expected *= shape[i];
   }
   return true;
-}
-
-const char* op_name(UnaryOp op) {
-  static const char* names[] = {"neg",     "exp",    "log",        "sqrt",       "tanh",
-                                "sigmoid", "relu",   "abs",        "sign",       "sin",
-                                "cos",     "square", "reciprocal", "logical_not"};
-  return names[static_cast<int>(op)];
-}
-
-const char* op_name(BinaryOp op) {
-  static const char* names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
-                                "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
-  return names[static_cast<int>(op)];
-}
-
-const char* op_name(ReduceOp op) {
-  static const char* names[] = {"sum", "max", "min", "argmax", "argmin"};
-  return names[static_cast<int>(op)];
 }
 
 }  // namespace needle

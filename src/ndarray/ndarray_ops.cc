@@ -40,11 +40,11 @@ Shape drop_axes(const Shape& shape, const Axes& axes) {
 NDArray reduce(ReduceOp op, const NDArray& a, Axes axes, bool keepdims) {
   const char* name = op_name(op);
   NEEDLE_CHECK(a.defined(), "{}: undefined array", name);
-  const bool arg = op == ReduceOp::Argmax || op == ReduceOp::Argmin;
   Shape kept = a.shape();
   for (int64_t ax : axes)
     kept[static_cast<size_t>(ax)] = 1;
-  NDArray out = NDArrayAccess::empty(std::move(kept), arg ? DType::Int64 : a.dtype(), a.device());
+  NDArray out =
+      NDArrayAccess::empty(std::move(kept), result_dtype(op_result(op), a.dtype()), a.device());
   if (a.numel() == 0) {
     // As NumPy: an empty sum is 0, an empty max/min/argmax has no value.
     NEEDLE_CHECK_AS(ShapeError, op == ReduceOp::Sum || out.numel() == 0,
@@ -80,8 +80,8 @@ NDArray reduce_arg(ReduceOp op, const NDArray& a, int64_t axis, bool keepdims) {
 NDArray unary(UnaryOp op, const NDArray& a) {
   NEEDLE_CHECK(a.defined(), "{}: undefined array", op_name(op));
   if (requires_floating(op)) check_floating(a.dtype(), op_name(op));
-  NDArray out = NDArrayAccess::empty(
-      Shape(a.shape()), op == UnaryOp::LogicalNot ? DType::Bool : a.dtype(), a.device());
+  NDArray out =
+      NDArrayAccess::empty(Shape(a.shape()), result_dtype(op_result(op), a.dtype()), a.device());
   if (out.numel() > 0) backend_for(a.device()).unary(op, a.view(), out.view());
   return out;
 }
@@ -90,8 +90,8 @@ NDArray binary(BinaryOp op, const NDArray& a, const NDArray& b) {
   const char* name = op_name(op);
   check_pair(a, b, name);
   Shape shape = a.shape() == b.shape() ? a.shape() : broadcast_shapes(a.shape(), b.shape(), name);
-  NDArray out = NDArrayAccess::empty(std::move(shape), is_comparison(op) ? DType::Bool : a.dtype(),
-                                     a.device());
+  NDArray out =
+      NDArrayAccess::empty(std::move(shape), result_dtype(op_result(op), a.dtype()), a.device());
   if (out.numel() == 0) return out;
   StridedView ta, tb;
   backend_for(a.device())
@@ -102,9 +102,14 @@ NDArray binary(BinaryOp op, const NDArray& a, const NDArray& b) {
 
 NDArray binary(BinaryOp op, const NDArray& a, double scalar, bool scalar_first) {
   NEEDLE_CHECK(a.defined(), "{}: undefined array", op_name(op));
-  NDArray out = NDArrayAccess::empty(Shape(a.shape()), is_comparison(op) ? DType::Bool : a.dtype(),
-                                     a.device());
-  if (out.numel() > 0) {
+  NDArray out =
+      NDArrayAccess::empty(Shape(a.shape()), result_dtype(op_result(op), a.dtype()), a.device());
+  if (out.numel() == 0) return out;
+  // x ** 2 is the common case (squared errors): a multiply is exact and much cheaper than pow,
+  // on every device.
+  if (op == BinaryOp::Pow && !scalar_first && scalar == 2.0 && is_floating(a.dtype())) {
+    backend_for(a.device()).unary(UnaryOp::Square, a.view(), out.view());
+  } else {
     backend_for(a.device()).binary_scalar(op, a.view(), scalar, scalar_first, out.view());
   }
   return out;
@@ -191,6 +196,27 @@ NDArray abs(const NDArray& a) {
 }
 NDArray sign(const NDArray& a) {
   return unary(UnaryOp::Sign, a);
+}
+NDArray sin(const NDArray& a) {
+  return unary(UnaryOp::Sin, a);
+}
+NDArray cos(const NDArray& a) {
+  return unary(UnaryOp::Cos, a);
+}
+NDArray square(const NDArray& a) {
+  return unary(UnaryOp::Square, a);
+}
+NDArray reciprocal(const NDArray& a) {
+  return unary(UnaryOp::Reciprocal, a);
+}
+NDArray log1p(const NDArray& a) {
+  return unary(UnaryOp::Log1p, a);
+}
+NDArray expm1(const NDArray& a) {
+  return unary(UnaryOp::Expm1, a);
+}
+NDArray logical_not(const NDArray& a) {
+  return unary(UnaryOp::LogicalNot, a);
 }
 
 NDArray eq(const NDArray& a, const NDArray& b) {

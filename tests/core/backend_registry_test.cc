@@ -1,5 +1,6 @@
 // The parts of the dispatch seam that need no kernels: StridedView's contiguity rule, kernel op
 // names used in error messages, and the registry's answer for a device type with no backend.
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -51,6 +52,49 @@ TEST(OpNames, NameEveryOp) {
   EXPECT_STREQ(op_name(BinaryOp::Ge), "ge");
   EXPECT_STREQ(op_name(ReduceOp::Sum), "sum");
   EXPECT_STREQ(op_name(ReduceOp::Argmin), "argmin");
+}
+
+// The names come from needle/op_codes.h's lists: every code has one, and no two share it (the
+// conformance suite and error messages rely on both).
+TEST(OpNames, EveryListedCodeHasItsOwnName) {
+  std::set<std::string> unary, binary, reduce, dtypes;
+  for (UnaryOp op : kUnaryOps) {
+    EXPECT_STRNE(op_name(op), "unknown");
+    EXPECT_TRUE(unary.insert(op_name(op)).second) << op_name(op);
+  }
+  for (BinaryOp op : kBinaryOps)
+    EXPECT_TRUE(binary.insert(op_name(op)).second) << op_name(op);
+  for (ReduceOp op : kReduceOps)
+    EXPECT_TRUE(reduce.insert(op_name(op)).second) << op_name(op);
+  for (DType dt : kDTypes)
+    EXPECT_TRUE(dtypes.insert(std::string(dtype_name(dt))).second) << dtype_name(dt);
+  EXPECT_EQ(unary.size(), 16u);
+  EXPECT_EQ(binary.size(), 13u);
+  EXPECT_EQ(reduce.size(), 5u);
+  EXPECT_EQ(dtypes.size(), 6u);
+  EXPECT_STREQ(op_name(static_cast<UnaryOp>(250)), "unknown");
+}
+
+TEST(OpNames, DTypeRulesComeFromTheList) {
+  EXPECT_TRUE(requires_floating(UnaryOp::Log1p));
+  EXPECT_FALSE(requires_floating(UnaryOp::Abs));
+  EXPECT_EQ(result_dtype(op_result(UnaryOp::LogicalNot), DType::Float32), DType::Bool);
+  EXPECT_EQ(result_dtype(op_result(ReduceOp::Argmax), DType::Float32), DType::Int64);
+  EXPECT_EQ(result_dtype(op_result(ReduceOp::Sum), DType::Int32), DType::Int32);
+}
+
+// A code outside the lists (a corrupted value) is an error on the CPU, never a silent no-op.
+TEST(OpNames, UnknownCodeIsAnErrorNotANoOp) {
+  float in[2] = {1, 2}, out[2] = {0, 0};
+  StridedView a = view({2}, {1}), o = view({2}, {1});
+  a.data = in;
+  o.data = out;
+  Backend& cpu = backend_for(DeviceType::CPU);
+  expect_error<Error>([&] { cpu.unary(static_cast<UnaryOp>(250), a, o); }, "unknown op code 250");
+  expect_error<Error>([&] { cpu.binary(static_cast<BinaryOp>(250), a, a, o); },
+                      "unknown op code 250");
+  expect_error<Error>([&] { cpu.binary_scalar(static_cast<BinaryOp>(250), a, 1.0, false, o); },
+                      "unknown op code 250");
 }
 
 TEST(OpNames, ComparisonsAreMarked) {

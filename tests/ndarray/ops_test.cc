@@ -202,5 +202,33 @@ TEST(Unary, LogicalNotAndExtras) {
   EXPECT_EQ(unary(UnaryOp::Reciprocal, r).to_vector<double>(), (std::vector<double>{0.5, 0.25}));
 }
 
+// log1p/expm1 keep the digits that log(1 + x) / exp(x) - 1 lose for tiny x.
+TEST(Elementwise, Log1pAndExpm1AreAccurateNearZero) {
+  NDArray a = NDArray::from_vector<double>({1e-12, -1e-12, 0.5, -0.5}, {4});
+  const std::vector<double> l = log1p(a).to_vector<double>();
+  const std::vector<double> e = expm1(a).to_vector<double>();
+  const double x[4] = {1e-12, -1e-12, 0.5, -0.5};
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_NEAR(l[i], std::log1p(x[i]), 1e-15 * std::fabs(x[i])) << x[i];
+    EXPECT_NEAR(e[i], std::expm1(x[i]), 1e-15 * std::fabs(x[i])) << x[i];
+  }
+  EXPECT_THROW(log1p(NDArray::from_vector<int32_t>({1}, {1})), DTypeError);
+}
+
+TEST(Elementwise, NamedFunctionForEveryUnaryCode) {
+  NDArray a = NDArray::from_vector<double>({0.5, -2.0}, {2});
+  expect_near(sin(a).to_vector<double>(), {std::sin(0.5), std::sin(-2.0)});
+  expect_near(cos(a).to_vector<double>(), {std::cos(0.5), std::cos(-2.0)});
+  expect_near(square(a).to_vector<double>(), {0.25, 4.0});
+  expect_near(reciprocal(a).to_vector<double>(), {2.0, -0.5});
+  EXPECT_EQ(values<bool>(logical_not(NDArray::from_vector<float>({0, 3}, {2}))), (B{true, false}));
+}
+
+// x ** 2 takes the exact multiply (at the dispatch front, for every device): bit-equal to x * x.
+TEST(Elementwise, PowTwoIsExactlyTheSquare) {
+  NDArray a = NDArray::rand({257}, -3, 3, DType::Float32);
+  EXPECT_EQ(pow(a, 2.0).to_vector<float>(), (a * a).to_vector<float>());
+}
+
 }  // namespace
 }  // namespace needle

@@ -1,5 +1,6 @@
 // Elementwise ops: arithmetic with broadcasting (tensor-tensor, tensor-scalar, scalar-tensor),
-// negate, pow by a scalar, exp, log, sqrt, relu, tanh, sigmoid, maximum. Each op's forward and
+// negate, pow by a scalar, exp, log, sqrt, relu, tanh, sigmoid, sin, cos, reciprocal, log1p,
+// expm1, maximum. Each op's forward and
 // gradient sit together; gradients of broadcast inputs are summed back to the input's shape.
 #include <vector>
 
@@ -183,6 +184,43 @@ struct SigmoidOp final : Op {
   }
 };
 
+struct SinOp final : Op {
+  const char* name() const override { return "sin"; }
+  NDArray compute(const NDArray& a) const { return needle::sin(a); }
+  Grads gradient(const Tensor& g, const Tensor& out) const override {
+    return {g * cos(input(out, 0))};
+  }
+};
+
+struct CosOp final : Op {
+  const char* name() const override { return "cos"; }
+  NDArray compute(const NDArray& a) const { return needle::cos(a); }
+  Grads gradient(const Tensor& g, const Tensor& out) const override {
+    return {g * -sin(input(out, 0))};
+  }
+};
+
+struct ReciprocalOp final : Op {
+  const char* name() const override { return "reciprocal"; }
+  NDArray compute(const NDArray& a) const { return needle::reciprocal(a); }
+  // d(1/a)/da = -1/a² = -out².
+  Grads gradient(const Tensor& g, const Tensor& out) const override { return {g * -(out * out)}; }
+};
+
+struct Log1pOp final : Op {
+  const char* name() const override { return "log1p"; }
+  NDArray compute(const NDArray& a) const { return needle::log1p(a); }
+  Grads gradient(const Tensor& g, const Tensor& out) const override {
+    return {g / (input(out, 0) + 1.0)};
+  }
+};
+
+struct Expm1Op final : Op {
+  const char* name() const override { return "expm1"; }
+  NDArray compute(const NDArray& a) const { return needle::expm1(a); }
+  Grads gradient(const Tensor& g, const Tensor& out) const override { return {g * (out + 1.0)}; }
+};
+
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
@@ -266,6 +304,21 @@ Tensor tanh(const Tensor& a) {
 Tensor sigmoid(const Tensor& a) {
   return apply_op(SigmoidOp{}, a);
 }
+Tensor sin(const Tensor& a) {
+  return apply_op(SinOp{}, a);
+}
+Tensor cos(const Tensor& a) {
+  return apply_op(CosOp{}, a);
+}
+Tensor reciprocal(const Tensor& a) {
+  return apply_op(ReciprocalOp{}, a);
+}
+Tensor log1p(const Tensor& a) {
+  return apply_op(Log1pOp{}, a);
+}
+Tensor expm1(const Tensor& a) {
+  return apply_op(Expm1Op{}, a);
+}
 
 namespace {
 using autograd::cases::Inputs;
@@ -313,6 +366,12 @@ const autograd::cases::Registrar registrar({
     {"relu", 1, uniform({{3, 4}}), [](const Inputs& x) { return relu(x[0]); }, false},
     {"tanh", 1, uniform({{3, 4}}), [](const Inputs& x) { return tanh(x[0]); }},
     {"sigmoid", 1, uniform({{3, 4}}), [](const Inputs& x) { return sigmoid(x[0]); }},
+    {"sin", 1, uniform({{3, 4}}, -3.0, 3.0), [](const Inputs& x) { return sin(x[0]); }},
+    {"cos", 1, uniform({{3, 4}}, -3.0, 3.0), [](const Inputs& x) { return cos(x[0]); }},
+    {"reciprocal", 1, uniform({{3, 4}}, 0.5, 2.0),
+     [](const Inputs& x) { return reciprocal(x[0]); }},
+    {"log1p", 1, uniform({{3, 4}}, -0.5, 2.0), [](const Inputs& x) { return log1p(x[0]); }},
+    {"expm1", 1, uniform({{3, 4}}), [](const Inputs& x) { return expm1(x[0]); }},
 });
 
 }  // namespace

@@ -46,6 +46,10 @@ T unary_ref(UnaryOp op, T x) {
       return x * x;
     case UnaryOp::Reciprocal:
       return T{1} / x;
+    case UnaryOp::Log1p:
+      return std::log1p(x);
+    case UnaryOp::Expm1:
+      return std::expm1(x);
     case UnaryOp::LogicalNot:
       return x == 0;
   }
@@ -86,9 +90,9 @@ T binary_ref(BinaryOp op, T a, T b) {
 }
 
 constexpr UnaryOp kFloatUnary[] = {
-    UnaryOp::Neg,     UnaryOp::Exp,    UnaryOp::Log,       UnaryOp::Sqrt, UnaryOp::Tanh,
-    UnaryOp::Sigmoid, UnaryOp::Relu,   UnaryOp::Abs,       UnaryOp::Sign, UnaryOp::Sin,
-    UnaryOp::Cos,     UnaryOp::Square, UnaryOp::Reciprocal};
+    UnaryOp::Neg,     UnaryOp::Exp,    UnaryOp::Log,        UnaryOp::Sqrt,  UnaryOp::Tanh,
+    UnaryOp::Sigmoid, UnaryOp::Relu,   UnaryOp::Abs,        UnaryOp::Sign,  UnaryOp::Sin,
+    UnaryOp::Cos,     UnaryOp::Square, UnaryOp::Reciprocal, UnaryOp::Log1p, UnaryOp::Expm1};
 constexpr BinaryOp kArith[] = {BinaryOp::Add, BinaryOp::Sub,     BinaryOp::Mul,    BinaryOp::Div,
                                BinaryOp::Pow, BinaryOp::Maximum, BinaryOp::Minimum};
 constexpr BinaryOp kCompare[] = {BinaryOp::Eq, BinaryOp::Ne, BinaryOp::Lt,
@@ -99,7 +103,7 @@ TYPED_TEST(FloatElementwise, UnaryMatchesStd) {
   std::vector<T> x = {T(0.5), T(1.25), T(-0.75), T(2), T(-3), T(0), T(0.1), T(7)};
   for (UnaryOp op : kFloatUnary) {
     std::vector<T> in = x;
-    if (op == UnaryOp::Log || op == UnaryOp::Sqrt) {
+    if (op == UnaryOp::Log || op == UnaryOp::Sqrt || op == UnaryOp::Log1p) {
       for (auto& v : in)
         v = std::fabs(v) + T(0.5);
     }

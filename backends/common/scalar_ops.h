@@ -1,16 +1,27 @@
-// The scalar functions behind the elementwise kernels, one constexpr switch per op so that each
-// kernel instantiation inlines exactly one of them. Integer arithmetic wraps (computed in the
-// unsigned type) instead of invoking undefined behaviour; integer division by zero yields 0
-// and INT_MIN / -1 wraps, so no input can raise SIGFPE.
+// The scalar formula of every elementwise op code (needle/op_codes.h), written once for both
+// backends: the CPU's strided loops (backends/cpu/elementwise.cc) and the CUDA kernels
+// (kernels/unary.cu, binary.cu, binary_scalar.cu) instantiate these same functions, so the two
+// devices cannot disagree on a formula, and the CPU tests check the GPU's arithmetic too.
+//
+// Integer arithmetic wraps (computed in the unsigned type) instead of invoking undefined
+// behaviour; integer division by zero yields 0 and INT_MIN / -1 wraps, so no input can trap
+// (SIGFPE on the CPU, garbage on a GPU). Floating maximum/minimum propagate NaN as NumPy does.
+// C++17 with <cmath> only: std:: math functions have device overloads under nvcc.
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
 
-#include "needle/backend.h"
+#include "needle/op_codes.h"
 
-namespace needle::cpu_backend {
+#if defined(__CUDACC__)
+#define NEEDLE_SCALAR_FN __host__ __device__ __forceinline__
+#else
+#define NEEDLE_SCALAR_FN inline
+#endif
+
+namespace needle::scalar_ops {
 
 template <typename T>
 constexpr bool is_float_v = std::is_floating_point_v<T>;
@@ -18,7 +29,7 @@ template <typename T>
 constexpr bool is_signed_int_v = std::is_integral_v<T>&& std::is_signed_v<T>;
 
 template <typename T>
-inline T wrap_add(T a, T b) {
+NEEDLE_SCALAR_FN T wrap_add(T a, T b) {
   if constexpr (is_signed_int_v<T>) {
     using U = std::make_unsigned_t<T>;
     return static_cast<T>(static_cast<U>(a) + static_cast<U>(b));
@@ -27,7 +38,7 @@ inline T wrap_add(T a, T b) {
   }
 }
 template <typename T>
-inline T wrap_sub(T a, T b) {
+NEEDLE_SCALAR_FN T wrap_sub(T a, T b) {
   if constexpr (is_signed_int_v<T>) {
     using U = std::make_unsigned_t<T>;
     return static_cast<T>(static_cast<U>(a) - static_cast<U>(b));
@@ -36,7 +47,7 @@ inline T wrap_sub(T a, T b) {
   }
 }
 template <typename T>
-inline T wrap_mul(T a, T b) {
+NEEDLE_SCALAR_FN T wrap_mul(T a, T b) {
   if constexpr (is_signed_int_v<T>) {
     using U = std::make_unsigned_t<T>;
     return static_cast<T>(static_cast<U>(a) * static_cast<U>(b));
@@ -48,7 +59,7 @@ inline T wrap_mul(T a, T b) {
 }
 
 template <typename T>
-inline T int_div(T a, T b) {
+NEEDLE_SCALAR_FN T int_div(T a, T b) {
   if (b == 0) return T{0};
   if constexpr (is_signed_int_v<T>) {
     if (b == T{-1}) return wrap_sub(T{0}, a);
@@ -58,7 +69,7 @@ inline T int_div(T a, T b) {
 
 // Integer power by squaring; negative exponents truncate toward zero as 1 / a^-b does.
 template <typename T>
-inline T int_pow(T a, T b) {
+NEEDLE_SCALAR_FN T int_pow(T a, T b) {
   if constexpr (is_signed_int_v<T>) {
     if (b < 0) {
       if (a == 1) return T{1};
@@ -76,14 +87,21 @@ inline T int_pow(T a, T b) {
   return result;
 }
 
-// Which (op, dtype) pairs exist; the others throw DTypeError before any loop runs.
+// Which (op, element type) pairs have a kernel; the dispatch front refuses the others with a
+// DTypeError before any backend runs.
 template <UnaryOp OP, typename T>
 constexpr bool unary_supported() {
   return !requires_floating(OP) || is_float_v<T>;
 }
 
+// The element type an op writes for inputs of type T.
 template <UnaryOp OP, typename T>
-inline auto unary_fn(T x) {
+using unary_result_t = std::conditional_t<op_result(OP) == OpResult::Bool, bool, T>;
+template <BinaryOp OP, typename T>
+using binary_result_t = std::conditional_t<op_result(OP) == OpResult::Bool, bool, T>;
+
+template <UnaryOp OP, typename T>
+NEEDLE_SCALAR_FN unary_result_t<OP, T> unary_fn(T x) {
   if constexpr (OP == UnaryOp::Neg) {
     return wrap_sub(T{0}, x);
   } else if constexpr (OP == UnaryOp::Exp) {
@@ -108,13 +126,15 @@ inline auto unary_fn(T x) {
     }
   } else if constexpr (OP == UnaryOp::Sign) {
     if constexpr (is_float_v<T>) {
-      // Selects rather than bool arithmetic, so that the loop vectorizes (relu's gradient mask
-      // is a sign); NaN stays NaN, and both zeros give +0.
+      // Selects rather than bool arithmetic, so that the CPU loop vectorizes (relu's gradient
+      // mask is a sign); NaN stays NaN, and both zeros give +0.
       const T positive = x > T{0} ? T{1} : T{0};
       const T negative = x < T{0} ? T{1} : T{0};
       return x != x ? x : positive - negative;
-    } else {
+    } else if constexpr (is_signed_int_v<T>) {
       return static_cast<T>((x > T{0}) - (x < T{0}));
+    } else {
+      return static_cast<T>(x > T{0});
     }
   } else if constexpr (OP == UnaryOp::Sin) {
     return std::sin(x);
@@ -124,14 +144,18 @@ inline auto unary_fn(T x) {
     return wrap_mul(x, x);
   } else if constexpr (OP == UnaryOp::Reciprocal) {
     return T{1} / x;
+  } else if constexpr (OP == UnaryOp::Log1p) {
+    return std::log1p(x);
+  } else if constexpr (OP == UnaryOp::Expm1) {
+    return std::expm1(x);
   } else {
-    static_assert(OP == UnaryOp::LogicalNot);
+    static_assert(OP == UnaryOp::LogicalNot, "an op code of the list has no formula here");
     return x == T{0};
   }
 }
 
 template <BinaryOp OP, typename T>
-inline auto binary_fn(T a, T b) {
+NEEDLE_SCALAR_FN binary_result_t<OP, T> binary_fn(T a, T b) {
   if constexpr (OP == BinaryOp::Add) {
     return wrap_add(a, b);
   } else if constexpr (OP == BinaryOp::Sub) {
@@ -151,15 +175,14 @@ inline auto binary_fn(T a, T b) {
       return int_pow(a, b);
     }
   } else if constexpr (OP == BinaryOp::Maximum) {
-    // NaN propagates, as in NumPy's maximum.
     if constexpr (is_float_v<T>) {
-      return (a > b || std::isnan(a)) ? a : b;
+      return (a > b || a != a) ? a : b;
     } else {
       return a > b ? a : b;
     }
   } else if constexpr (OP == BinaryOp::Minimum) {
     if constexpr (is_float_v<T>) {
-      return (a < b || std::isnan(a)) ? a : b;
+      return (a < b || a != a) ? a : b;
     } else {
       return a < b ? a : b;
     }
@@ -174,80 +197,9 @@ inline auto binary_fn(T a, T b) {
   } else if constexpr (OP == BinaryOp::Gt) {
     return a > b;
   } else {
-    static_assert(OP == BinaryOp::Ge);
+    static_assert(OP == BinaryOp::Ge, "an op code of the list has no formula here");
     return a >= b;
   }
 }
 
-// Calls fn(std::integral_constant<Op, op>{}) so that kernels are instantiated per op.
-template <typename Fn>
-decltype(auto) dispatch_unary_op(UnaryOp op, Fn&& fn) {
-  using E = UnaryOp;
-  switch (op) {
-    case E::Neg:
-      return fn(std::integral_constant<E, E::Neg>{});
-    case E::Exp:
-      return fn(std::integral_constant<E, E::Exp>{});
-    case E::Log:
-      return fn(std::integral_constant<E, E::Log>{});
-    case E::Sqrt:
-      return fn(std::integral_constant<E, E::Sqrt>{});
-    case E::Tanh:
-      return fn(std::integral_constant<E, E::Tanh>{});
-    case E::Sigmoid:
-      return fn(std::integral_constant<E, E::Sigmoid>{});
-    case E::Relu:
-      return fn(std::integral_constant<E, E::Relu>{});
-    case E::Abs:
-      return fn(std::integral_constant<E, E::Abs>{});
-    case E::Sign:
-      return fn(std::integral_constant<E, E::Sign>{});
-    case E::Sin:
-      return fn(std::integral_constant<E, E::Sin>{});
-    case E::Cos:
-      return fn(std::integral_constant<E, E::Cos>{});
-    case E::Square:
-      return fn(std::integral_constant<E, E::Square>{});
-    case E::Reciprocal:
-      return fn(std::integral_constant<E, E::Reciprocal>{});
-    case E::LogicalNot:
-      return fn(std::integral_constant<E, E::LogicalNot>{});
-  }
-  throw Error(fmt::format("unary: unknown op code {}", static_cast<int>(op)));
-}
-
-template <typename Fn>
-decltype(auto) dispatch_binary_op(BinaryOp op, Fn&& fn) {
-  using E = BinaryOp;
-  switch (op) {
-    case E::Add:
-      return fn(std::integral_constant<E, E::Add>{});
-    case E::Sub:
-      return fn(std::integral_constant<E, E::Sub>{});
-    case E::Mul:
-      return fn(std::integral_constant<E, E::Mul>{});
-    case E::Div:
-      return fn(std::integral_constant<E, E::Div>{});
-    case E::Pow:
-      return fn(std::integral_constant<E, E::Pow>{});
-    case E::Maximum:
-      return fn(std::integral_constant<E, E::Maximum>{});
-    case E::Minimum:
-      return fn(std::integral_constant<E, E::Minimum>{});
-    case E::Eq:
-      return fn(std::integral_constant<E, E::Eq>{});
-    case E::Ne:
-      return fn(std::integral_constant<E, E::Ne>{});
-    case E::Lt:
-      return fn(std::integral_constant<E, E::Lt>{});
-    case E::Le:
-      return fn(std::integral_constant<E, E::Le>{});
-    case E::Gt:
-      return fn(std::integral_constant<E, E::Gt>{});
-    case E::Ge:
-      return fn(std::integral_constant<E, E::Ge>{});
-  }
-  throw Error(fmt::format("binary: unknown op code {}", static_cast<int>(op)));
-}
-
-}  // namespace needle::cpu_backend
+}  // namespace needle::scalar_ops
