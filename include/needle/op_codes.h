@@ -100,53 +100,37 @@ inline constexpr ReduceOp kReduceOps[] = {NEEDLE_REDUCE_OPS(NEEDLE_X)};
 inline constexpr DType kDTypes[] = {NEEDLE_DTYPES(NEEDLE_X)};
 #undef NEEDLE_X
 
-// One generated switch per family and property. An op code outside its list (a corrupted or
+// One generated switch per family and property: the case macros name the family through
+// decltype(op), so one of each serves every list. An op code outside its list (a corrupted or
 // drifted value) gives "unknown" / the fallback, never an out-of-bounds read.
+#define NEEDLE_CASE_NAME(e, name, domain, result) \
+  case decltype(op)::e:                           \
+    return name;
+#define NEEDLE_CASE_DOMAIN(e, name, domain, result) \
+  case decltype(op)::e:                             \
+    return OpDomain::domain;
+#define NEEDLE_CASE_RESULT(e, name, domain, result) \
+  case decltype(op)::e:                             \
+    return OpResult::result;
 #define NEEDLE_OP_PROPERTY(Family, LIST, ret, fn, field, fallback) \
   constexpr ret fn(Family op) {                                    \
     switch (op) { LIST(field) }                                    \
     return fallback;                                               \
   }
-#define NEEDLE_UNARY_NAME(e, name, domain, result) \
-  case UnaryOp::e:                                 \
-    return name;
-#define NEEDLE_BINARY_NAME(e, name, domain, result) \
-  case BinaryOp::e:                                 \
-    return name;
-#define NEEDLE_REDUCE_NAME(e, name, domain, result) \
-  case ReduceOp::e:                                 \
-    return name;
-NEEDLE_OP_PROPERTY(UnaryOp, NEEDLE_UNARY_OPS, const char*, op_name, NEEDLE_UNARY_NAME, "unknown")
-NEEDLE_OP_PROPERTY(BinaryOp, NEEDLE_BINARY_OPS, const char*, op_name, NEEDLE_BINARY_NAME, "unknown")
-NEEDLE_OP_PROPERTY(ReduceOp, NEEDLE_REDUCE_OPS, const char*, op_name, NEEDLE_REDUCE_NAME, "unknown")
-#undef NEEDLE_UNARY_NAME
-#undef NEEDLE_BINARY_NAME
-#undef NEEDLE_REDUCE_NAME
-
-#define NEEDLE_UNARY_DOMAIN(e, name, domain, result) \
-  case UnaryOp::e:                                   \
-    return OpDomain::domain;
-#define NEEDLE_UNARY_RESULT(e, name, domain, result) \
-  case UnaryOp::e:                                   \
-    return OpResult::result;
-#define NEEDLE_BINARY_RESULT(e, name, domain, result) \
-  case BinaryOp::e:                                   \
-    return OpResult::result;
-#define NEEDLE_REDUCE_RESULT(e, name, domain, result) \
-  case ReduceOp::e:                                   \
-    return OpResult::result;
-NEEDLE_OP_PROPERTY(UnaryOp, NEEDLE_UNARY_OPS, OpDomain, op_domain, NEEDLE_UNARY_DOMAIN,
+NEEDLE_OP_PROPERTY(UnaryOp, NEEDLE_UNARY_OPS, const char*, op_name, NEEDLE_CASE_NAME, "unknown")
+NEEDLE_OP_PROPERTY(BinaryOp, NEEDLE_BINARY_OPS, const char*, op_name, NEEDLE_CASE_NAME, "unknown")
+NEEDLE_OP_PROPERTY(ReduceOp, NEEDLE_REDUCE_OPS, const char*, op_name, NEEDLE_CASE_NAME, "unknown")
+NEEDLE_OP_PROPERTY(UnaryOp, NEEDLE_UNARY_OPS, OpDomain, op_domain, NEEDLE_CASE_DOMAIN,
                    OpDomain::Any)
-NEEDLE_OP_PROPERTY(UnaryOp, NEEDLE_UNARY_OPS, OpResult, op_result, NEEDLE_UNARY_RESULT,
+NEEDLE_OP_PROPERTY(UnaryOp, NEEDLE_UNARY_OPS, OpResult, op_result, NEEDLE_CASE_RESULT,
                    OpResult::SameAsInput)
-NEEDLE_OP_PROPERTY(BinaryOp, NEEDLE_BINARY_OPS, OpResult, op_result, NEEDLE_BINARY_RESULT,
+NEEDLE_OP_PROPERTY(BinaryOp, NEEDLE_BINARY_OPS, OpResult, op_result, NEEDLE_CASE_RESULT,
                    OpResult::SameAsInput)
-NEEDLE_OP_PROPERTY(ReduceOp, NEEDLE_REDUCE_OPS, OpResult, op_result, NEEDLE_REDUCE_RESULT,
+NEEDLE_OP_PROPERTY(ReduceOp, NEEDLE_REDUCE_OPS, OpResult, op_result, NEEDLE_CASE_RESULT,
                    OpResult::SameAsInput)
-#undef NEEDLE_UNARY_DOMAIN
-#undef NEEDLE_UNARY_RESULT
-#undef NEEDLE_BINARY_RESULT
-#undef NEEDLE_REDUCE_RESULT
+#undef NEEDLE_CASE_NAME
+#undef NEEDLE_CASE_DOMAIN
+#undef NEEDLE_CASE_RESULT
 #undef NEEDLE_OP_PROPERTY
 
 constexpr bool requires_floating(UnaryOp op) {
@@ -165,32 +149,21 @@ constexpr DType result_dtype(OpResult rule, DType in) {
 // Calls fn(std::integral_constant<Family, op>{}) for the op code's value, so that each op gets its
 // own kernel instantiation; returns false (and calls nothing) for a code outside the list, which
 // the caller turns into its error. The CPU and CUDA dispatch are both this one switch.
-#define NEEDLE_VISIT_CASE(Family, e)                 \
-  case Family::e:                                    \
-    fn(std::integral_constant<Family, Family::e>{}); \
+#define NEEDLE_CASE_VISIT(e, name, domain, result)               \
+  case decltype(op)::e:                                          \
+    fn(std::integral_constant<decltype(op), decltype(op)::e>{}); \
     return true;
-#define NEEDLE_X(e, name, domain, result) NEEDLE_VISIT_CASE(UnaryOp, e)
-template <typename Fn>
-constexpr bool visit_op(UnaryOp op, Fn&& fn) {
-  switch (op) { NEEDLE_UNARY_OPS(NEEDLE_X) }
-  return false;
-}
-#undef NEEDLE_X
-#define NEEDLE_X(e, name, domain, result) NEEDLE_VISIT_CASE(BinaryOp, e)
-template <typename Fn>
-constexpr bool visit_op(BinaryOp op, Fn&& fn) {
-  switch (op) { NEEDLE_BINARY_OPS(NEEDLE_X) }
-  return false;
-}
-#undef NEEDLE_X
-#define NEEDLE_X(e, name, domain, result) NEEDLE_VISIT_CASE(ReduceOp, e)
-template <typename Fn>
-constexpr bool visit_op(ReduceOp op, Fn&& fn) {
-  switch (op) { NEEDLE_REDUCE_OPS(NEEDLE_X) }
-  return false;
-}
-#undef NEEDLE_X
-#undef NEEDLE_VISIT_CASE
+#define NEEDLE_DEFINE_VISIT(Family, LIST)       \
+  template <typename Fn>                        \
+  constexpr bool visit_op(Family op, Fn&& fn) { \
+    switch (op) { LIST(NEEDLE_CASE_VISIT) }     \
+    return false;                               \
+  }
+NEEDLE_DEFINE_VISIT(UnaryOp, NEEDLE_UNARY_OPS)
+NEEDLE_DEFINE_VISIT(BinaryOp, NEEDLE_BINARY_OPS)
+NEEDLE_DEFINE_VISIT(ReduceOp, NEEDLE_REDUCE_OPS)
+#undef NEEDLE_CASE_VISIT
+#undef NEEDLE_DEFINE_VISIT
 
 // The C++ element type of each dtype, for kernels templated on it: visit_dtype(dt, fn) calls
 // fn(TypeTag<T>{}) and returns false for a value outside the list.

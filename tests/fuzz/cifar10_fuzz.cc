@@ -16,11 +16,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       })) {
     return 0;
   }
-  // What the reader accepted must decode: the first and last records, as the loader does.
-  ndl::Generator gen(0);
-  ndl::data::Image image;
-  dataset->get_into(0, gen, image);
-  dataset->get_into(dataset->size() - 1, gen, image);
-  dataset->label(dataset->size() - 1);
+  ndl::fuzz::decode_first_and_last(*dataset);
   return 0;
 }

@@ -39,6 +39,17 @@ bool accepted(Fn&& fn) {
   }
 }
 
+// What a dataset reader accepted must decode: its first and last examples, as the loader reads
+// them.
+template <typename Dataset>
+void decode_first_and_last(Dataset& dataset) {
+  Generator gen(0);
+  data::Image image;
+  dataset.get_into(0, gen, image);
+  dataset.get_into(dataset.size() - 1, gen, image);
+  dataset.label(dataset.size() - 1);
+}
+
 // The model of the seed checkpoints: parameters and buffers of float32 and int64 (BatchNorm's
 // num_batches_tracked), so that a mutated file can still match it key for key.
 inline nn::Sequential seed_model() {

@@ -20,27 +20,14 @@
 #include <thread>
 
 #include "needle/needle.h"
+#include "nn/nn_test_util.h"
 
 namespace ndl = needle;
 namespace fs = std::filesystem;
 
 namespace {
 
-// A fresh directory per test, removed afterwards.
-class CheckpointFault : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("needle_fault_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-  fs::path dir_;
-};
+class CheckpointFault : public nn_test::TempDirTest {};
 
 std::string file_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

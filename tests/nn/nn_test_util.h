@@ -1,15 +1,35 @@
-// Helpers shared by the nn and optim suites: tensors from reference literals and elementwise
-// comparisons with readable failure messages.
+// Helpers shared by the nn and optim suites: tensors from reference literals, elementwise
+// comparisons with readable failure messages, and a fixture with a directory per test.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <string>
 #include <vector>
 
 #include "needle/needle.h"
 
 namespace nn_test {
+
+// A fresh directory per test (named after the process and the test), removed afterwards.
+class TempDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("needle_nn_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  std::filesystem::path dir_;
+};
 
 inline needle::Tensor tensor(const std::vector<float>& values, const needle::Shape& shape,
                              bool requires_grad = false) {
