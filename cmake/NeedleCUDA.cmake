@@ -36,7 +36,7 @@ if(NEEDLE_WITH_CUDA)
   # `needle` carries the public cxx_std_20 feature, which CMake also demands of the CUDA objects
   # linked into it. CMake < 3.26 does not know nvcc's C++20 flag although nvcc >= 12 has it:
   # tell it. (The kernels themselves are C++17-clean: they include only kernels/*.cuh,
-  # backends/common/ (philox.h, scalar_ops.h) and the dependency-free needle/op_codes.h.)
+  # src/core/philox.h, backends/common/scalar_ops.h and the dependency-free needle/op_codes.h.)
   if(NOT DEFINED CMAKE_CUDA20_STANDARD_COMPILE_OPTION AND CMAKE_CUDA_COMPILER_ID STREQUAL "NVIDIA"
      AND CMAKE_CUDA_COMPILER_VERSION VERSION_GREATER_EQUAL 12.0)
     set(CMAKE_CUDA20_STANDARD_COMPILE_OPTION "-std=c++20")

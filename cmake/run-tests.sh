@@ -111,8 +111,8 @@ section "8/9 sanitizers (clang, address,undefined, CPU only: $san_dir)"
 # Every CPU suite: the readers of untrusted files (data, nn's checkpoints) and the threads
 # (DataLoader) most of all. soak_tests is left out: ASan's quarantine grows resident memory by
 # design, which is what that suite measures.
-san_suites=(core_tests ndarray_tests cpu_backend_tests data_tests autograd_tests nn_tests
-  optim_tests conv_tests)
+san_suites=(core_tests ndarray_tests cpu_backend_tests conformance_tests data_tests autograd_tests
+  nn_tests optim_tests conv_tests)
 san_targets=("${san_suites[@]}" save_for_pytorch)  # nn_tests' PyTorch check runs this program
 san_log="$san_dir/ctest.log"
 sanitizer_check() {

@@ -15,9 +15,10 @@
 
 namespace needle::kernels {
 
-// Rank limit of the by-value index structs (after size-1 axes are dropped and mergeable axes
-// coalesced); the host side throws ShapeError above it.
-constexpr int kMaxDims = 8;
+// Rank capacity of the by-value index structs: needle::kMaxDims (backend.h), which the dispatch
+// front enforces; layout.cc static_asserts that they agree. 16 axes of 4 operands keep an
+// ElementwiseArgs at about 700 bytes, far below the 4 KB of kernel parameters.
+constexpr int kMaxDims = 16;
 constexpr int kMaxOperands = 4;
 
 // Up to four operands of one shape. Operand 0 is always the output. Pointers are already

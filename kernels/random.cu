@@ -3,8 +3,8 @@
 // uniform values are bit-identical; normal values may differ in the last bits only where the
 // GPU's double log/cos round differently from glibc's. The _rn intrinsics stop nvcc from fusing
 // `low + span * u` into an FMA, which the CPU build never does.
-#include "backends/common/philox.h"
 #include "kernels/common.cuh"
+#include "src/core/philox.h"
 
 namespace needle::kernels {
 namespace {

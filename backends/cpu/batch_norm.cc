@@ -27,9 +27,7 @@ struct Planes {
 // layers (128 channels of 1x1 at batch 128, 16k values) are split too.
 constexpr int64_t kBatchNormParallelThreshold = 8192;
 
-Planes planes_of(const StridedView& x, const char* op) {
-  NEEDLE_CHECK_AS(ShapeError, x.ndim() >= 2 && x.is_contiguous(),
-                  "{}: expected a compact (N, C, ...) array, got shape {}", op, shape_str(x.shape));
+Planes planes_of(const StridedView& x) {
   Planes p;
   p.n = x.shape[0];
   p.c = x.shape[1];
@@ -37,15 +35,6 @@ Planes planes_of(const StridedView& x, const char* op) {
   for (size_t d = 2; d < x.shape.size(); ++d)
     p.s *= x.shape[d];
   return p;
-}
-
-void check_channel_vector(const char* op, const char* what, const StridedView& v, const Planes& p,
-                          DType dtype) {
-  if (v.data == nullptr) return;
-  NEEDLE_CHECK_AS(ShapeError, v.shape == Shape{p.c} && v.is_contiguous(),
-                  "{}: {} must be a compact ({}) array, got {}", op, what, p.c, shape_str(v.shape));
-  NEEDLE_CHECK_AS(DTypeError, v.dtype == dtype, "{}: {} has dtype {}, x {}", op, what,
-                  dtype_name(v.dtype), dtype_name(dtype));
 }
 
 // Per-channel sums over every image: row_sums(image, acc) adds the K sums of each of the
@@ -197,45 +186,25 @@ void backward_typed(const StridedView& gv, const StridedView& xv, const StridedV
 
 }  // namespace
 
-bool CpuBackend::batch_norm_forward(const StridedView& x, const StridedView& weight,
-                                    const StridedView& bias, double eps, const StridedView& y,
-                                    const StridedView& mean, const StridedView& var) {
-  const char* op = "batch_norm";
-  const Planes p = planes_of(x, op);
-  NEEDLE_CHECK_AS(ShapeError, y.shape == x.shape && y.is_contiguous(),
-                  "{}: output must be compact {}", op, shape_str(x.shape));
-  for (auto [v, what] :
-       {std::pair{&weight, "weight"}, {&bias, "bias"}, {&mean, "mean"}, {&var, "var"}})
-    check_channel_vector(op, what, *v, p, x.dtype);
-  dispatch_floating(x.dtype, op, [&](auto tag) {
+void CpuBackend::do_batch_norm_forward(const StridedView& x, const StridedView& weight,
+                                       const StridedView& bias, double eps, const StridedView& y,
+                                       const StridedView& mean, const StridedView& var) {
+  const Planes p = planes_of(x);
+  dispatch_floating(x.dtype, "batch_norm", [&](auto tag) {
     forward_typed<typename decltype(tag)::type>(x, weight, bias, eps, y, mean, var, p);
   });
-  return true;
 }
 
-bool CpuBackend::batch_norm_backward(const StridedView& grad_out, const StridedView& x,
-                                     const StridedView& mean, const StridedView& invstd,
-                                     const StridedView& weight, const StridedView& grad_input,
-                                     const StridedView& grad_weight, const StridedView& grad_bias) {
-  const char* op = "batch_norm_backward";
-  const Planes p = planes_of(x, op);
-  NEEDLE_CHECK_AS(ShapeError, grad_out.shape == x.shape && grad_out.is_contiguous(),
-                  "{}: grad_out must be compact {}", op, shape_str(x.shape));
-  if (grad_input.data != nullptr) {
-    NEEDLE_CHECK_AS(ShapeError, grad_input.shape == x.shape && grad_input.is_contiguous(),
-                    "{}: grad_input must be compact {}", op, shape_str(x.shape));
-  }
-  for (auto [v, what] : {std::pair{&mean, "mean"},
-                         {&invstd, "invstd"},
-                         {&weight, "weight"},
-                         {&grad_weight, "grad_weight"},
-                         {&grad_bias, "grad_bias"}})
-    check_channel_vector(op, what, *v, p, x.dtype);
-  dispatch_floating(x.dtype, op, [&](auto tag) {
+void CpuBackend::do_batch_norm_backward(const StridedView& grad_out, const StridedView& x,
+                                        const StridedView& mean, const StridedView& invstd,
+                                        const StridedView& weight, const StridedView& grad_input,
+                                        const StridedView& grad_weight,
+                                        const StridedView& grad_bias) {
+  const Planes p = planes_of(x);
+  dispatch_floating(x.dtype, "batch_norm_backward", [&](auto tag) {
     backward_typed<typename decltype(tag)::type>(grad_out, x, mean, invstd, weight, grad_input,
                                                  grad_weight, grad_bias, p);
   });
-  return true;
 }
 
 }  // namespace needle::cpu_backend

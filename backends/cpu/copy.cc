@@ -3,9 +3,9 @@
 #include <cstring>
 #include <vector>
 
-#include "backends/common/philox.h"
 #include "backends/cpu/cpu_backend.h"
 #include "backends/cpu/strided_loop.h"
+#include "src/core/philox.h"
 
 namespace needle::cpu_backend {
 namespace {
@@ -56,10 +56,7 @@ void copy_runs(const Layout<2>& L) {
 
 }  // namespace
 
-void CpuBackend::copy(const StridedView& src, const StridedView& dst) {
-  check_shape("copy", "destination", dst, src.shape);
-  check_shape("copy", "source", src, src.shape);
-  if (src.numel() == 0) return;
+void CpuBackend::do_copy(const StridedView& src, const StridedView& dst) {
   if (src.dtype == dst.dtype && src.is_contiguous() && dst.is_contiguous()) {
     const size_t es = dtype_size(src.dtype);
     char* d = static_cast<char*>(dst.data) + dst.offset * es;
@@ -75,8 +72,7 @@ void CpuBackend::copy(const StridedView& src, const StridedView& dst) {
   });
 }
 
-void CpuBackend::fill(const StridedView& dst, double value) {
-  check_shape("fill", "destination", dst, dst.shape);
+void CpuBackend::do_fill(const StridedView& dst, double value) {
   const Layout<1> L = make_layout<1>(dst.shape, {&dst});
   dispatch_dtype(dst.dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -100,17 +96,14 @@ namespace {
 // Fills dst (compact) with gen(counter) for counters offset + i. Element i depends only on its
 // counter, so the result is the same for any number of threads.
 template <typename Gen>
-void random_fill(const char* op, Backend& backend, const StridedView& dst, uint64_t offset,
-                 Gen gen) {
-  check_shape(op, "destination", dst, dst.shape);
+void random_fill(Backend& backend, const StridedView& dst, uint64_t offset, Gen gen) {
   const int64_t n = dst.numel();
-  if (n == 0) return;
   if (!dst.is_contiguous()) {
     // Generate densely, then scatter through the strided copy.
     std::vector<double> tmp(static_cast<size_t>(n));
     StridedView dense{tmp.data(),     0,         dst.shape, compact_strides(dst.shape),
                       DType::Float64, dst.device};
-    random_fill(op, backend, dense, offset, gen);
+    random_fill(backend, dense, offset, gen);
     backend.copy(dense, dst);
     return;
   }
@@ -139,17 +132,17 @@ T clamp_below(double v, double low, double high) {
 
 }  // namespace
 
-void CpuBackend::random_uniform(const StridedView& dst, uint64_t seed, uint64_t offset, double low,
-                                double high) {
-  random_fill("random_uniform", *this, dst, offset, [=](uint64_t c, auto zero) {
+void CpuBackend::do_random_uniform(const StridedView& dst, uint64_t seed, uint64_t offset,
+                                   double low, double high) {
+  random_fill(*this, dst, offset, [=](uint64_t c, auto zero) {
     using T = decltype(zero);
     return clamp_below<T>(low + (high - low) * philox::uniform(seed, c), low, high);
   });
 }
 
-void CpuBackend::random_normal(const StridedView& dst, uint64_t seed, uint64_t offset, double mean,
-                               double std) {
-  random_fill("random_normal", *this, dst, offset, [=](uint64_t c, auto zero) {
+void CpuBackend::do_random_normal(const StridedView& dst, uint64_t seed, uint64_t offset,
+                                  double mean, double std) {
+  random_fill(*this, dst, offset, [=](uint64_t c, auto zero) {
     using T = decltype(zero);
     return static_cast<T>(mean + std * philox::normal(seed, c));
   });

@@ -160,32 +160,7 @@ void matmul_typed(const StridedView& a, const StridedView& b, const StridedView&
 
 }  // namespace
 
-void CpuBackend::matmul(const StridedView& a, const StridedView& b, const StridedView& out) {
-  check_shape("matmul", "lhs", a, a.shape);
-  check_shape("matmul", "rhs", b, b.shape);
-  check_shape("matmul", "output", out, out.shape);
-  const int64_t nd = out.ndim();
-  NEEDLE_CHECK_AS(ShapeError, nd >= 2 && a.ndim() == nd && b.ndim() == nd,
-                  "matmul: expected operands of equal rank >= 2: {} @ {} -> {}", shape_str(a.shape),
-                  shape_str(b.shape), shape_str(out.shape));
-  bool ok = a.shape[nd - 1] == b.shape[nd - 2] && a.shape[nd - 2] == out.shape[nd - 2] &&
-            b.shape[nd - 1] == out.shape[nd - 1];
-  for (int64_t d = 0; d < nd - 2; ++d) {
-    ok = ok && a.shape[d] == out.shape[d] && b.shape[d] == out.shape[d];
-  }
-  NEEDLE_CHECK_AS(ShapeError, ok, "matmul: shapes do not match: {} @ {} -> {}", shape_str(a.shape),
-                  shape_str(b.shape), shape_str(out.shape));
-  NEEDLE_CHECK_AS(DTypeError, a.dtype == b.dtype && a.dtype == out.dtype,
-                  "matmul: dtypes differ: {} @ {} -> {}", dtype_name(a.dtype), dtype_name(b.dtype),
-                  dtype_name(out.dtype));
-  NEEDLE_CHECK_AS(ShapeError, out.is_contiguous(), "matmul: output {} must be compact",
-                  shape_str(out.shape));
-  NEEDLE_CHECK_AS(ShapeError,
-                  out.shape[nd - 1] < (int64_t{1} << 31) &&
-                      out.shape[nd - 2] < (int64_t{1} << 31) &&
-                      a.shape[nd - 1] < (int64_t{1} << 31),
-                  "matmul: matrix dimensions too large for BLAS: {} @ {}", shape_str(a.shape),
-                  shape_str(b.shape));
+void CpuBackend::do_matmul(const StridedView& a, const StridedView& b, const StridedView& out) {
   dispatch_floating(a.dtype, "matmul",
                     [&](auto tag) { matmul_typed<typename decltype(tag)::type>(a, b, out); });
 }

@@ -162,13 +162,14 @@ void for_each_run(const GradWalk& walk, int64_t n, const T* g, Run&& run) {
 
 }  // namespace
 
-void CpuBackend::sgd_step(const StridedView& param, const StridedView& grad,
-                          const StridedView& momentum_buf, const SgdStepArgs& args) {
+void CpuBackend::do_sgd_step(const StridedView& param, const StridedView& grad,
+                             const StridedView& momentum_buf, const SgdStepArgs& args) {
   const bool use_momentum = args.momentum != 0.0;
   GradWalk walk;
-  if (!is_floating(param.dtype) || !param.is_contiguous() || !grad_walk(param, grad, walk) ||
+  // Layouts the fused pass does not walk go to the composed default.
+  if (!param.is_contiguous() || !grad_walk(param, grad, walk) ||
       (use_momentum && !dense_like(param, momentum_buf))) {
-    Backend::sgd_step(param, grad, momentum_buf, args);
+    Backend::do_sgd_step(param, grad, momentum_buf, args);
     return;
   }
   dispatch_floating(param.dtype, "sgd_step", [&](auto tag) {
@@ -187,13 +188,13 @@ void CpuBackend::sgd_step(const StridedView& param, const StridedView& grad,
   });
 }
 
-void CpuBackend::adam_step(const StridedView& param, const StridedView& grad,
-                           const StridedView& exp_avg, const StridedView& exp_avg_sq,
-                           const AdamStepArgs& args) {
+void CpuBackend::do_adam_step(const StridedView& param, const StridedView& grad,
+                              const StridedView& exp_avg, const StridedView& exp_avg_sq,
+                              const AdamStepArgs& args) {
   GradWalk walk;
-  if (!is_floating(param.dtype) || !param.is_contiguous() || !grad_walk(param, grad, walk) ||
-      !dense_like(param, exp_avg) || !dense_like(param, exp_avg_sq) || args.step < 1) {
-    Backend::adam_step(param, grad, exp_avg, exp_avg_sq, args);
+  if (!param.is_contiguous() || !grad_walk(param, grad, walk) || !dense_like(param, exp_avg) ||
+      !dense_like(param, exp_avg_sq)) {
+    Backend::do_adam_step(param, grad, exp_avg, exp_avg_sq, args);
     return;
   }
   dispatch_floating(param.dtype, "adam_step", [&](auto tag) {

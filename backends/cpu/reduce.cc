@@ -139,8 +139,6 @@ Layout<1> sub_layout(const StridedView& a, const std::vector<int64_t>& dims) {
       L.stride[0][L.nd - 1] = stride;
       continue;
     }
-    NEEDLE_CHECK_AS(ShapeError, L.nd < kMaxDims, "reduce: more than {} non-unit dimensions",
-                    kMaxDims);
     L.shape[L.nd] = a.shape[d];
     L.stride[0][L.nd] = stride;
     ++L.nd;
@@ -263,47 +261,13 @@ void write_out(const std::vector<Acc>& acc, const StridedView& out) {
 
 }  // namespace
 
-void CpuBackend::reduce(ReduceOp op, const StridedView& a, const Axes& axes,
-                        const StridedView& out) {
-  const char* name = op_name(op);
-  check_shape(name, "input", a, a.shape);
-  NEEDLE_CHECK_AS(ShapeError, !axes.empty(), "{}: no axes to reduce over", name);
-  std::vector<bool> reduced(a.shape.size(), false);
-  for (size_t i = 0; i < axes.size(); ++i) {
-    NEEDLE_CHECK_AS(ShapeError, axes[i] >= 0 && axes[i] < a.ndim(),
-                    "{}: axis {} out of range for shape {}", name, axes[i], shape_str(a.shape));
-    NEEDLE_CHECK_AS(ShapeError, i == 0 || axes[i] > axes[i - 1],
-                    "{}: axes must be sorted and unique", name);
-    reduced[static_cast<size_t>(axes[i])] = true;
-  }
-  const bool arg = op == ReduceOp::Argmax || op == ReduceOp::Argmin;
-  NEEDLE_CHECK_AS(ShapeError, !arg || axes.size() == 1, "{}: takes exactly one axis, got {}", name,
-                  axes.size());
-  Shape keep = a.shape;
+void CpuBackend::do_reduce(ReduceOp op, const StridedView& a, const Axes& axes,
+                           const StridedView& out) {
   std::vector<int64_t> kdims, rdims;
-  for (size_t d = 0; d < a.shape.size(); ++d) {
-    if (reduced[d]) {
-      keep[d] = 1;
-      rdims.push_back(static_cast<int64_t>(d));
-    } else {
-      kdims.push_back(static_cast<int64_t>(d));
-    }
-  }
-  check_shape(name, "output", out, keep);
-  NEEDLE_CHECK_AS(ShapeError, out.is_contiguous(), "{}: output must be compact", name);
-  if (arg) {
-    NEEDLE_CHECK_AS(DTypeError, out.dtype == DType::Int64, "{}: output dtype must be int64, got {}",
-                    name, dtype_name(out.dtype));
-  } else if (op != ReduceOp::Sum) {
-    NEEDLE_CHECK_AS(DTypeError, out.dtype == a.dtype, "{}: output dtype {} differs from input {}",
-                    name, dtype_name(out.dtype), dtype_name(a.dtype));
-  }
-  if (out.numel() == 0) return;
-  if (a.numel() == 0) {
-    NEEDLE_CHECK_AS(ShapeError, op == ReduceOp::Sum,
-                    "{}: cannot reduce an empty axis (input shape {})", name, shape_str(a.shape));
-    fill(out, 0.0);
-    return;
+  for (size_t d = 0, i = 0; d < a.shape.size(); ++d) {
+    const bool reduced = i < axes.size() && axes[i] == static_cast<int64_t>(d);
+    (reduced ? rdims : kdims).push_back(static_cast<int64_t>(d));
+    i += reduced;
   }
   const Layout<1> LK = sub_layout(a, kdims), LR = sub_layout(a, rdims);
   dispatch_dtype(a.dtype, [&](auto tag) {

@@ -23,8 +23,7 @@
 
 namespace needle::cpu_backend {
 
-// Dimensions left after dropping size-1 axes; more than this is not a real array.
-constexpr int kMaxDims = 24;
+// Layouts hold at most needle::kMaxDims axes, the rank limit the dispatch front enforces.
 // Below this many elements a kernel runs on the calling thread: a parallel region costs
 // microseconds, which small ops cannot repay.
 constexpr int64_t kParallelThreshold = 32768;
@@ -97,8 +96,6 @@ Layout<N> make_layout(const Shape& shape, const std::array<const StridedView*, N
   if (L.numel == 0) return L;
   for (size_t d = 0; d < shape.size(); ++d) {
     if (shape[d] == 1) continue;
-    NEEDLE_CHECK_AS(ShapeError, L.nd < kMaxDims, "strided loop: more than {} non-unit dimensions",
-                    kMaxDims);
     L.shape[L.nd] = shape[d];
     for (int k = 0; k < N; ++k)
       L.stride[k][L.nd] = views[k]->strides[d] * elsize[k];
@@ -379,16 +376,6 @@ void for_each_run(const Layout<N>& L, Inner&& inner, bool allow_tiling = true) {
   for (int64_t c = 0; c < chunks; ++c) {
     walk(L, c * chunk, std::min(L.numel, (c + 1) * chunk), inner);
   }
-}
-
-// Checks that `v` has `shape`, for the kernels' argument validation.
-inline void check_shape(const char* op, const char* what, const StridedView& v,
-                        const Shape& shape) {
-  NEEDLE_CHECK_AS(ShapeError, v.shape == shape, "{}: {} has shape {}, expected {}", op, what,
-                  shape_str(v.shape), shape_str(shape));
-  NEEDLE_CHECK_AS(ShapeError, v.strides.size() == v.shape.size(),
-                  "{}: {} has {} strides for {} dimensions", op, what, v.strides.size(),
-                  v.shape.size());
 }
 
 }  // namespace needle::cpu_backend

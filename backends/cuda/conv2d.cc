@@ -4,6 +4,9 @@
 // per GPU, created on first use and bound to that GPU's stream. Each pass picks its algorithm
 // once per (pass, shapes, parameters, dtype, device, TF32 switch) and caches the choice.
 //
+// Handles and descriptors: cudnn_handles.h; the cache of algorithm choices:
+// cudnn_algorithm_cache.h.
+//
 // Algorithm choice: cudnnGet*Algorithm_v7, cuDNN's heuristics, not cudnnFind*AlgorithmEx. Find
 // runs every algorithm on the real buffers and times them, which synchronises the device (the
 // backend promises that nothing but copy_to_host and synchronize() does) and costs a noticeable
@@ -38,9 +41,10 @@
 
 #include "backends/cuda/cuda_backend.h"
 #include "backends/cuda/cuda_check.h"
+#include "backends/cuda/cudnn_algorithm_cache.h"
+#include "backends/cuda/cudnn_handles.h"
 #include "backends/cuda/layout.h"
 #include "backends/cuda/stream.h"
-#include "needle/conv.h"
 #include "needle/error.h"
 
 namespace needle::cuda_backend {
@@ -48,92 +52,6 @@ namespace needle::cuda_backend {
 #ifdef NEEDLE_WITH_CUDNN
 
 namespace {
-
-// --- handles ------------------------------------------------------------------------------------
-
-constexpr int kMaxDevices = 64;
-
-struct CudnnSlot {
-  std::once_flag once;
-  cudnnHandle_t handle = nullptr;
-  // A cuDNN handle must not be used by two host threads at once; this also keeps the math type
-  // of a call's descriptor paired with the algorithm chosen for it.
-  std::mutex mutex;
-};
-
-std::array<CudnnSlot, kMaxDevices>& cudnn_slots() {
-  // Never destroyed, like the streams (stream.cc): cudnnDestroy after the CUDA runtime has shut
-  // down at process exit would fail, and the driver reclaims the handles anyway.
-  static auto* table = new std::array<CudnnSlot, kMaxDevices>();
-  return *table;
-}
-
-// The slot of GPU `index` with its handle created and bound to the device's stream. The caller
-// has made `index` current (DeviceGuard): a cuDNN handle belongs to the device current when it
-// is created.
-CudnnSlot& cudnn_slot(int index) {
-  NEEDLE_CHECK_AS(DeviceError, index >= 0 && index < kMaxDevices,
-                  "cuda:{}: device index out of range", index);
-  CudnnSlot& slot = cudnn_slots()[static_cast<size_t>(index)];
-  std::call_once(slot.once, [&] {
-    // The headers and the loaded library must agree on the major version: the legacy
-    // convolution API's structs and enums are only stable within one.
-    const size_t loaded = cudnnGetVersion();
-    constexpr size_t kMajorUnit = CUDNN_MAJOR >= 9 ? 10000 : 1000;
-    NEEDLE_CHECK_AS(DeviceError, loaded / kMajorUnit == CUDNN_MAJOR,
-                    "conv2d: needle was built against cuDNN {}.{}.{} but loaded cuDNN version {}; "
-                    "put the matching libcudnn first on the library path",
-                    CUDNN_MAJOR, CUDNN_MINOR, CUDNN_PATCHLEVEL, loaded);
-    cudnnHandle_t handle = nullptr;
-    NEEDLE_CUDNN_CHECK(cudnnCreate(&handle));
-    const cudnnStatus_t status = cudnnSetStream(handle, stream_for(index));
-    if (status != CUDNN_STATUS_SUCCESS) {
-      (void)cudnnDestroy(handle);
-      throw_cudnn_error(status, "cudnnSetStream(handle, stream_for(index))", __FILE__, __LINE__);
-    }
-    slot.handle = handle;
-  });
-  // A failed creation throws out of call_once and leaves the flag unset: the next call retries.
-  return slot;
-}
-
-// cuDNN's per-thread detail message (cuDNN 9), read after a failure we tolerate so that it goes
-// into our note; reading it is also meant to keep it from showing up later beside an unrelated
-// error (cuda_check.cc reads it for every failure it reports).
-std::string take_cudnn_detail() {
-#if CUDNN_MAJOR >= 9
-  char detail[512] = {};
-  cudnnGetLastErrorString(detail, sizeof(detail));
-  detail[sizeof(detail) - 1] = '\0';
-  return detail;
-#else
-  return {};
-#endif
-}
-
-// --- descriptors --------------------------------------------------------------------------------
-
-// Owns one cuDNN descriptor. Destroy failures are ignored: destructors must not throw and the
-// descriptor is host memory.
-template <typename T, cudnnStatus_t (*Create)(T*), cudnnStatus_t (*Destroy)(T)>
-class Descriptor {
- public:
-  Descriptor() { NEEDLE_CUDNN_CHECK(Create(&desc_)); }
-  ~Descriptor() { (void)Destroy(desc_); }
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  T get() const { return desc_; }
-
- private:
-  T desc_ = nullptr;
-};
-
-using TensorDesc =
-    Descriptor<cudnnTensorDescriptor_t, cudnnCreateTensorDescriptor, cudnnDestroyTensorDescriptor>;
-using FilterDesc =
-    Descriptor<cudnnFilterDescriptor_t, cudnnCreateFilterDescriptor, cudnnDestroyFilterDescriptor>;
-using ConvDesc = Descriptor<cudnnConvolutionDescriptor_t, cudnnCreateConvolutionDescriptor,
-                            cudnnDestroyConvolutionDescriptor>;
 
 // --- the problem --------------------------------------------------------------------------------
 
@@ -158,32 +76,14 @@ std::string problem_str(const Problem& pr) {
                      dtype_name(pr.dtype));
 }
 
-// Checks what the callers promise (src/autograd/ops/conv.cc validates shapes before it gets
-// here, but the Backend is also called directly) and what cuDNN needs: one CUDA device, one
-// floating dtype, compact 4-D views of consistent shapes, and sizes within cuDNN's 32-bit
-// indexing. `x`, `wt` and `y` have the input's, the weight's and the output's shape.
+// The problem of one call, from views the dispatch front has checked (one device, one floating
+// dtype, compact 4-D views of consistent shapes); what only cuDNN needs is checked here: sizes
+// within its 32-bit indexing. `x`, `wt` and `y` have the input's, the weight's and the output's
+// shape.
 Problem make_problem(const char* op, const StridedView& x, const StridedView& wt,
                      const StridedView& y, const Conv2dParams& p) {
   Problem pr;
-  pr.device = check_devices(op, {&y, &x, &wt});
-  for (const StridedView* v : {&x, &wt, &y}) {
-    NEEDLE_CHECK_AS(ShapeError, v->ndim() == 4,
-                    "{}: expected 4-D input, weight and output, got {}, {} and {}", op,
-                    shape_str(x.shape), shape_str(wt.shape), shape_str(y.shape));
-    NEEDLE_CHECK_AS(ShapeError, v->is_contiguous(),
-                    "{}: the CUDA convolution takes compact arrays, got strides {} for shape {}",
-                    op, shape_str(v->strides), shape_str(v->shape));
-    NEEDLE_CHECK_AS(DTypeError, v->dtype == x.dtype, "{}: dtypes differ: {}, {} and {}", op,
-                    dtype_name(x.dtype), dtype_name(wt.dtype), dtype_name(y.dtype));
-  }
-  NEEDLE_CHECK_AS(DTypeError, x.dtype == DType::Float32 || x.dtype == DType::Float64,
-                  "{}: dtype {} is not supported (float32 or float64 expected)", op,
-                  dtype_name(x.dtype));
-  // The shapes and parameters themselves: the same check as conv2d's (needle/conv.h).
-  const Shape expected = conv2d_output_shape(x.shape, wt.shape, p, op);
-  NEEDLE_CHECK_AS(ShapeError, y.shape == expected,
-                  "{}: output has shape {}, expected {} for input {} and weight {}", op,
-                  shape_str(y.shape), shape_str(expected), shape_str(x.shape), shape_str(wt.shape));
+  pr.device = y.device.index;
   pr.dtype = x.dtype;
   pr.p = p;
   pr.n = x.shape[0];
@@ -193,8 +93,8 @@ Problem make_problem(const char* op, const StridedView& x, const StridedView& wt
   pr.o = wt.shape[0];
   pr.kh = wt.shape[2];
   pr.kw = wt.shape[3];
-  pr.ho = expected[2];
-  pr.wo = expected[3];
+  pr.ho = y.shape[2];
+  pr.wo = y.shape[3];
   // cuDNN's legacy API takes int dimensions and indexes each tensor with 32 bits.
   bool fits = x.numel() <= INT_MAX && wt.numel() <= INT_MAX && y.numel() <= INT_MAX;
   for (int64_t v : {p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.dilation_h, p.dilation_w})
@@ -269,17 +169,6 @@ const char* pass_name(Pass pass) {
   return "?";
 }
 
-// The algorithm of one pass (a cudnnConvolution{Fwd,BwdData,BwdFilter}Algo_t), the math type it
-// runs with and its workspace size.
-struct AlgoChoice {
-  int algo = 0;
-  cudnnMathType_t math = CUDNN_DEFAULT_MATH;
-  size_t workspace = 0;
-};
-
-// Everything the choice depends on. The TF32 switch is in as `strict`, which is what it changes.
-using AlgoKey = std::array<int64_t, 18>;
-
 AlgoKey make_key(Pass pass, const Problem& pr) {
   const Conv2dParams& p = pr.p;
   return {static_cast<int64_t>(pass),
@@ -300,32 +189,6 @@ AlgoKey make_key(Pass pass, const Problem& pr) {
           p.dilation_h,
           p.dilation_w,
           p.groups};
-}
-
-struct AlgoCache {
-  std::mutex mutex;
-  std::map<AlgoKey, AlgoChoice> choices;
-  size_t hits = 0;
-};
-
-AlgoCache& algo_cache() {
-  static auto* cache = new AlgoCache();  // never destroyed: other static destructors may convolve
-  return *cache;
-}
-
-std::optional<AlgoChoice> cache_find(const AlgoKey& key) {
-  AlgoCache& cache = algo_cache();
-  std::lock_guard<std::mutex> lock(cache.mutex);
-  const auto it = cache.choices.find(key);
-  if (it == cache.choices.end()) return std::nullopt;
-  ++cache.hits;
-  return it->second;
-}
-
-void cache_insert(const AlgoKey& key, const AlgoChoice& choice) {
-  AlgoCache& cache = algo_cache();
-  std::lock_guard<std::mutex> lock(cache.mutex);
-  cache.choices.emplace(key, choice);  // a racing thread's equal choice may already be there
 }
 
 struct Candidate {
@@ -495,26 +358,18 @@ constexpr Scalar kZero{0.0f, 0.0};
 
 }  // namespace
 
-// Each entry point: validate, handle the sizes cuDNN rejects (zero-sized dimensions) itself,
+// Each entry point: handle the sizes cuDNN rejects (zero-sized dimensions) itself,
 // then under the device's handle lock describe, choose (or recall) the algorithm and queue the
 // call with beta = 0, so that the output is fully overwritten and never read.
 
-void CudaBackend::conv2d_forward(const StridedView& input, const StridedView& weight,
-                                 const StridedView& bias, const StridedView& out,
-                                 const Conv2dParams& params) {
+Conv2dSaved CudaBackend::do_conv2d_forward(const StridedView& input, const StridedView& weight,
+                                           const StridedView& bias, const StridedView& out,
+                                           const Conv2dParams& params, bool /*save_for_backward*/) {
   const char* op = "conv2d";
   Problem pr = make_problem(op, input, weight, out, params);
   const bool has_bias = bias.data != nullptr;
-  if (has_bias) {
-    check_devices(op, {&out, &bias});
-    NEEDLE_CHECK_AS(ShapeError, bias.numel() == pr.o && bias.is_contiguous(),
-                    "{}: bias must be a compact ({},) array, got shape {}", op, pr.o,
-                    shape_str(bias.shape));
-    check_dtype(op, "bias", bias, pr.dtype);
-  }
-  checked_index(out.device, op);
   pr.strict = pr.dtype == DType::Float32 && !allow_tf32();
-  if (out.numel() == 0) return;
+  if (out.numel() == 0) return {};
   DeviceGuard guard(pr.device);
   CudnnSlot& slot = cudnn_slot(pr.device);
   std::lock_guard<std::mutex> lock(slot.mutex);
@@ -543,13 +398,14 @@ void CudaBackend::conv2d_forward(const StridedView& input, const StridedView& we
                                       kOne.ptr(pr.dtype), y.get(), first_element(out)));
     NEEDLE_CUDA_QUEUED(stream_for(pr.device), "cudnnAddTensor (conv2d bias)");
   }
+  return {};  // cuDNN's backward passes need nothing kept
 }
 
-void CudaBackend::conv2d_backward_input(const StridedView& grad_out, const StridedView& weight,
-                                        const StridedView& grad_input, const Conv2dParams& params) {
+void CudaBackend::do_conv2d_backward_input(const StridedView& grad_out, const StridedView& weight,
+                                           const StridedView& grad_input,
+                                           const Conv2dParams& params) {
   const char* op = "conv2d_backward_input";
   Problem pr = make_problem(op, grad_input, weight, grad_out, params);
-  checked_index(grad_input.device, op);
   pr.strict = pr.dtype == DType::Float32 && !allow_tf32();
   // A non-empty grad_input implies a non-empty grad_out (the output of a valid convolution of a
   // non-empty input has at least one pixel), so there is nothing else to special-case.
@@ -569,12 +425,11 @@ void CudaBackend::conv2d_backward_input(const StridedView& grad_out, const Strid
            });
 }
 
-void CudaBackend::conv2d_backward_weight(const StridedView& input, const StridedView& grad_out,
-                                         const StridedView& grad_weight,
-                                         const Conv2dParams& params) {
+void CudaBackend::do_conv2d_backward_weight(const StridedView& input, const StridedView& grad_out,
+                                            const StridedView& grad_weight,
+                                            const Conv2dParams& params) {
   const char* op = "conv2d_backward_weight";
   Problem pr = make_problem(op, input, grad_weight, grad_out, params);
-  checked_index(grad_weight.device, op);
   pr.strict = pr.dtype == DType::Float32 && !allow_tf32();
   if (input.numel() == 0) {
     // No images (or empty ones): the weight gradient is a sum over nothing.
@@ -594,18 +449,6 @@ void CudaBackend::conv2d_backward_weight(const StridedView& input, const Strided
                  static_cast<cudnnConvolutionBwdFilterAlgo_t>(choice.algo), workspace,
                  choice.workspace, kZero.ptr(pr.dtype), d.w.get(), first_element(grad_weight));
            });
-}
-
-size_t conv_algorithm_cache_size() {
-  AlgoCache& cache = algo_cache();
-  std::lock_guard<std::mutex> lock(cache.mutex);
-  return cache.choices.size();
-}
-
-size_t conv_algorithm_cache_hits() {
-  AlgoCache& cache = algo_cache();
-  std::lock_guard<std::mutex> lock(cache.mutex);
-  return cache.hits;
 }
 
 #else  // !NEEDLE_WITH_CUDNN
@@ -628,18 +471,19 @@ namespace {
 
 }  // namespace
 
-void CudaBackend::conv2d_forward(const StridedView&, const StridedView&, const StridedView&,
-                                 const StridedView&, const Conv2dParams&) {
+Conv2dSaved CudaBackend::do_conv2d_forward(const StridedView&, const StridedView&,
+                                           const StridedView&, const StridedView&,
+                                           const Conv2dParams&, bool) {
   no_cudnn();
 }
 
-void CudaBackend::conv2d_backward_input(const StridedView&, const StridedView&, const StridedView&,
-                                        const Conv2dParams&) {
+void CudaBackend::do_conv2d_backward_input(const StridedView&, const StridedView&,
+                                           const StridedView&, const Conv2dParams&) {
   no_cudnn();
 }
 
-void CudaBackend::conv2d_backward_weight(const StridedView&, const StridedView&, const StridedView&,
-                                         const Conv2dParams&) {
+void CudaBackend::do_conv2d_backward_weight(const StridedView&, const StridedView&,
+                                            const StridedView&, const Conv2dParams&) {
   no_cudnn();
 }
 

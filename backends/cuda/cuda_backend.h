@@ -3,8 +3,9 @@
 // and nothing synchronises except copy_to_host and synchronize(), which are also where deferred
 // index checks throw (index_checks.h). Every host wait goes through host_sync.h and is counted;
 // NEEDLE_CUDA_SYNC=1 adds one, uncounted, after each queued call (cuda_check.h). Kernels live
-// in kernels/*.cu; this class checks arguments, turns views into kernel index structs and
-// launches them.
+// in kernels/*.cu; this class receives arguments the dispatch front has checked, turns views
+// into kernel index structs (layout.h) and launches them, one host file per kernel family as in
+// backends/cpu/.
 // Registered at library load, but no CUDA call happens until a GPU is first used, so a machine
 // without a GPU or driver loads the library and simply reports device_count() == 0.
 #pragma once
@@ -24,8 +25,13 @@ namespace needle::cuda_backend {
 class CudaBackend : public Backend {
  public:
   std::string name() const override { return "cuda"; }
+  DeviceType device_type() const override { return DeviceType::CUDA; }
   int device_count() const override;
   std::string availability() const override;
+  // Convolution always (a build without cuDNN reports that, with how to fix it, when one is
+  // run), pinned host memory when a GPU is present (without a driver there is nothing to pin
+  // with, and callers stay pageable); batch normalization is composed by its caller.
+  bool supports(BackendFeature feature) const override;
 
   void* allocate(size_t nbytes, const Device& device) override;
   void deallocate(void* ptr, size_t nbytes, const Device& device) override;
@@ -40,52 +46,15 @@ class CudaBackend : public Backend {
   void copy_to_host(const void* device_ptr, void* host, size_t nbytes,
                     const Device& device) override;
 
-  // cudaHostAlloc'ed memory (nullptr without a GPU), and uploads on a copy stream per GPU
-  // ordered with its compute stream by events (async_upload.h).
-  void* allocate_pinned_host(size_t nbytes) override;
-  void free_pinned_host(void* ptr) override;
+  // Uploads on a copy stream per GPU ordered with its compute stream by events
+  // (async_upload.h), from cudaHostAlloc'ed memory (do_allocate_pinned_host).
   UploadTicket upload_async(std::span<const HostToDeviceCopy> copies,
                             const Device& device) override;
   void order_after_upload(const UploadTicket& ticket) override;
   bool upload_finished(const UploadTicket& ticket) override;
   void wait_upload(const UploadTicket& ticket) override;
 
-  void copy(const StridedView& src, const StridedView& dst) override;
-  void fill(const StridedView& dst, double value) override;
-  void random_uniform(const StridedView& dst, uint64_t seed, uint64_t offset, double low,
-                      double high) override;
-  void random_normal(const StridedView& dst, uint64_t seed, uint64_t offset, double mean,
-                     double std) override;
-
-  void unary(UnaryOp op, const StridedView& a, const StridedView& out) override;
-  void binary(BinaryOp op, const StridedView& a, const StridedView& b,
-              const StridedView& out) override;
-  void binary_scalar(BinaryOp op, const StridedView& a, double scalar, bool scalar_first,
-                     const StridedView& out) override;
-  void where(const StridedView& cond, const StridedView& a, const StridedView& b,
-             const StridedView& out) override;
-
-  void reduce(ReduceOp op, const StridedView& a, const Axes& axes, const StridedView& out) override;
-
-  void matmul(const StridedView& a, const StridedView& b, const StridedView& out) override;
-
-  // Through cuDNN (conv2d.cc); in a build without cuDNN they throw DeviceError saying so.
-  void conv2d_forward(const StridedView& input, const StridedView& weight, const StridedView& bias,
-                      const StridedView& out, const Conv2dParams& params) override;
-  void conv2d_backward_input(const StridedView& grad_out, const StridedView& weight,
-                             const StridedView& grad_input, const Conv2dParams& params) override;
-  void conv2d_backward_weight(const StridedView& input, const StridedView& grad_out,
-                              const StridedView& grad_weight, const Conv2dParams& params) override;
-
-  // On the device, thrown at the next copy_to_host or synchronize (index_checks.h).
-  void check_index_range(const StridedView& values, int64_t lo, int64_t hi,
-                         IndexErrorMessage message) override;
   uint64_t host_sync_count() const override;
-
-  void sgd_step(const StridedView& param, const StridedView& grad, const StridedView& momentum_buf,
-                const SgdStepArgs& args) override;
-  void adam_step(const StridedView& param, const StridedView& grad, const StridedView& exp_avg,
-                 const StridedView& exp_avg_sq, const AdamStepArgs& args) override;
 
   // Scratch memory for one operation, returned to the cache when the guard dies. Safe to free
   // right after the launches that use it are queued: later work on the stream runs after them.
@@ -102,6 +71,54 @@ class CudaBackend : public Backend {
     void* ptr_;
     int device_;
   };
+
+ protected:
+  void* do_allocate_pinned_host(size_t nbytes) override;
+  void do_free_pinned_host(void* ptr) override;
+
+  // copy.cc: copies within a GPU and between GPUs, fills and the Philox random fills.
+  void do_copy(const StridedView& src, const StridedView& dst) override;
+  void do_fill(const StridedView& dst, double value) override;
+  void do_random_uniform(const StridedView& dst, uint64_t seed, uint64_t offset, double low,
+                         double high) override;
+  void do_random_normal(const StridedView& dst, uint64_t seed, uint64_t offset, double mean,
+                        double std) override;
+
+  // elementwise.cc
+  void do_unary(UnaryOp op, const StridedView& a, const StridedView& out) override;
+  void do_binary(BinaryOp op, const StridedView& a, const StridedView& b,
+                 const StridedView& out) override;
+  void do_binary_scalar(BinaryOp op, const StridedView& a, double scalar, bool scalar_first,
+                        const StridedView& out) override;
+  void do_where(const StridedView& cond, const StridedView& a, const StridedView& b,
+                const StridedView& out) override;
+
+  // reduce.cc
+  void do_reduce(ReduceOp op, const StridedView& a, const Axes& axes,
+                 const StridedView& out) override;
+
+  // matmul.cc: cuBLAS.
+  void do_matmul(const StridedView& a, const StridedView& b, const StridedView& out) override;
+
+  // conv2d.cc: cuDNN; in a build without cuDNN they throw DeviceError saying so.
+  Conv2dSaved do_conv2d_forward(const StridedView& input, const StridedView& weight,
+                                const StridedView& bias, const StridedView& out,
+                                const Conv2dParams& params, bool save_for_backward) override;
+  void do_conv2d_backward_input(const StridedView& grad_out, const StridedView& weight,
+                                const StridedView& grad_input, const Conv2dParams& params) override;
+  void do_conv2d_backward_weight(const StridedView& input, const StridedView& grad_out,
+                                 const StridedView& grad_weight,
+                                 const Conv2dParams& params) override;
+
+  // index_checks.h: on the device, thrown at the next copy_to_host or synchronize.
+  void do_check_index_range(const StridedView& values, int64_t lo, int64_t hi,
+                            IndexErrorMessage message) override;
+
+  // optimizer_steps.cc: one fused kernel per step for dense parameters.
+  void do_sgd_step(const StridedView& param, const StridedView& grad,
+                   const StridedView& momentum_buf, const SgdStepArgs& args) override;
+  void do_adam_step(const StridedView& param, const StridedView& grad, const StridedView& exp_avg,
+                    const StridedView& exp_avg_sq, const AdamStepArgs& args) override;
 
  private:
   // Throws DeviceError unless `device` names an existing GPU; returns its index.

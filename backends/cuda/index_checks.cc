@@ -32,11 +32,8 @@ IndexChecks::DeviceChecks& IndexChecks::state(int device) {
 
 void IndexChecks::check(const StridedView& values, int64_t lo, int64_t hi,
                         IndexErrorMessage message, int device) {
-  const char* op = "check_index_range";
-  NEEDLE_CHECK_AS(DTypeError, !is_floating(values.dtype) && values.dtype != DType::Bool,
-                  "{}: indices need an integer dtype, got {}", op, dtype_name(values.dtype));
-  const kernels::ElementwiseArgs args = make_elementwise_args(op, {&values});
-  if (args.numel == 0) return;
+  // The front checked the dtype and returned early for no values.
+  const kernels::ElementwiseArgs args = make_elementwise_args({&values});
   DeviceChecks& s = state(device);
   bool full = false;
   {

@@ -15,32 +15,14 @@ void* first_element(const StridedView& v) {
   return static_cast<char*>(v.data) + v.offset * static_cast<int64_t>(dtype_size(v.dtype));
 }
 
-int check_devices(const char* op, std::initializer_list<const StridedView*> views) {
-  const Device& first = (*views.begin())->device;
-  for (const StridedView* v : views) {
-    NEEDLE_CHECK_AS(DeviceError, v->device.is_cuda() && v->device == first,
-                    "{}: operands on different devices ({} and {}); the CUDA backend needs "
-                    "them all on one GPU",
-                    op, first.str(), v->device.str());
-  }
-  return first.index;
+StridedView dense_like(const StridedView& v, void* data) {
+  return StridedView{data, 0, v.shape, compact_strides(v.shape), v.dtype, v.device};
 }
 
-void check_dtype(const char* op, const char* what, const StridedView& v, DType expected) {
-  NEEDLE_CHECK_AS(DTypeError, v.dtype == expected, "{}: {} has dtype {}, expected {}", op, what,
-                  dtype_name(v.dtype), dtype_name(expected));
-}
-
-kernels::ElementwiseArgs make_elementwise_args(const char* op,
-                                               std::initializer_list<const StridedView*> views) {
-  using kernels::kMaxDims;
+kernels::ElementwiseArgs make_elementwise_args(std::initializer_list<const StridedView*> views) {
+  static_assert(kernels::kMaxDims >= kMaxDims, "kernel index structs hold every axis a view has");
   const StridedView& out = **views.begin();
   const size_t nops = views.size();
-  for (const StridedView* v : views) {
-    NEEDLE_CHECK_AS(ShapeError, v->shape == out.shape && v->strides.size() == v->shape.size(),
-                    "{}: operand shape {} differs from the output's {}", op, shape_str(v->shape),
-                    shape_str(out.shape));
-  }
   kernels::ElementwiseArgs args;
   args.nops = static_cast<int>(nops);
   args.numel = out.numel();
@@ -75,9 +57,6 @@ kernels::ElementwiseArgs make_elementwise_args(const char* op,
         strides[k++].push_back(v->strides[d]);
     }
   }
-  NEEDLE_CHECK_AS(ShapeError, static_cast<int>(sizes.size()) <= kMaxDims,
-                  "{}: the CUDA backend supports at most {} non-mergeable axes, got shape {}", op,
-                  kMaxDims, shape_str(out.shape));
   const int ndim = static_cast<int>(sizes.size());
   args.ndim = ndim;
   bool contiguous = true;

@@ -1,7 +1,8 @@
 // Turns StridedViews into the by-value index structs the kernels take: size-1 axes dropped,
 // axes that are adjacent in memory for every operand merged (so a dense array is one axis and
 // takes the vectorised path), dims stored innermost first, 32-bit indexing chosen when every
-// offset fits. Also the checks every CUDA kernel entry makes (devices, shapes, dtypes).
+// offset fits. The views come checked from the dispatch front (one device, equal shapes, at
+// most kMaxDims axes).
 #pragma once
 
 #include <initializer_list>
@@ -14,13 +15,10 @@ namespace needle::cuda_backend {
 // The first element of `v` as a raw pointer.
 void* first_element(const StridedView& v);
 
-// Operand 0 is the output; every view must have its shape (checked, naming `op`). Throws
-// ShapeError when more than kernels::kMaxDims axes remain after merging.
-kernels::ElementwiseArgs make_elementwise_args(const char* op,
-                                               std::initializer_list<const StridedView*> views);
+// Operand 0 is the output; every view has its shape.
+kernels::ElementwiseArgs make_elementwise_args(std::initializer_list<const StridedView*> views);
 
-// Every view lives on the same CUDA device; returns its index.
-int check_devices(const char* op, std::initializer_list<const StridedView*> views);
-void check_dtype(const char* op, const char* what, const StridedView& v, DType expected);
+// A compact view of `v`'s shape and dtype over `data` (scratch of the right size).
+StridedView dense_like(const StridedView& v, void* data);
 
 }  // namespace needle::cuda_backend

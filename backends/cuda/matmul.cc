@@ -63,34 +63,15 @@ std::optional<Operand> describe(const StridedView& v, int64_t rows, int64_t cols
 
 }  // namespace
 
-void CudaBackend::matmul(const StridedView& a, const StridedView& b, const StridedView& out) {
-  const int index = check_devices("matmul", {&out, &a, &b});
-  checked_index(out.device, "matmul");
+void CudaBackend::do_matmul(const StridedView& a, const StridedView& b, const StridedView& out) {
+  const int index = out.device.index;
   const int64_t nd = out.ndim();
-  NEEDLE_CHECK_AS(ShapeError, nd >= 2 && a.ndim() == nd && b.ndim() == nd,
-                  "matmul: operands need the output's rank (>= 2): {} @ {} -> {}",
-                  shape_str(a.shape), shape_str(b.shape), shape_str(out.shape));
   const int64_t m = out.shape[nd - 2], n = out.shape[nd - 1], k = a.shape[nd - 1];
-  bool shapes_ok = a.shape[nd - 2] == m && b.shape[nd - 2] == k && b.shape[nd - 1] == n;
   int64_t batch = 1;
-  for (int64_t d = 0; d < nd - 2; ++d) {
-    shapes_ok = shapes_ok && a.shape[d] == out.shape[d] && b.shape[d] == out.shape[d];
+  for (int64_t d = 0; d < nd - 2; ++d)
     batch *= out.shape[d];
-  }
-  NEEDLE_CHECK_AS(ShapeError, shapes_ok, "matmul: inner dimensions differ: {} @ {} -> {}",
-                  shape_str(a.shape), shape_str(b.shape), shape_str(out.shape));
-  NEEDLE_CHECK_AS(DTypeError, a.dtype == b.dtype && a.dtype == out.dtype,
-                  "matmul: dtypes differ: {} @ {} -> {}", dtype_name(a.dtype), dtype_name(b.dtype),
-                  dtype_name(out.dtype));
-  NEEDLE_CHECK_AS(DTypeError, is_floating(a.dtype),
-                  "matmul: dtype {} is not supported (float32 or float64 expected)",
-                  dtype_name(a.dtype));
-  NEEDLE_CHECK_AS(ShapeError, out.is_contiguous(), "matmul: output must be compact");
-  if (m == 0 || n == 0 || batch == 0) return;
-  if (k == 0) {
-    fill(out, 0.0);
-    return;
-  }
+  // cuBLAS's own limit (the front allows BLAS's 31-bit matrix sizes; cuBLAS also needs the
+  // batch count in an int).
   NEEDLE_CHECK_AS(ShapeError, m <= INT_MAX && n <= INT_MAX && k <= INT_MAX && batch <= INT_MAX,
                   "matmul: {} @ {} exceeds cuBLAS's 32-bit dimensions", shape_str(a.shape),
                   shape_str(b.shape));

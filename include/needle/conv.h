@@ -7,23 +7,10 @@
 
 #include <cstdint>
 
-#include "needle/backend.h"
+#include "needle/backend.h"  // Conv2dParams, conv2d_output_shape
 #include "needle/tensor.h"
 
 namespace needle {
-
-// Output spatial size of a convolution along one axis, or a ShapeError naming `op` when the
-// (dilated) kernel does not fit in the padded input.
-int64_t conv_output_size(int64_t input, int64_t kernel, int64_t stride, int64_t padding,
-                         int64_t dilation, const char* op = "conv2d");
-
-// The output shape (N, O, Ho, Wo) of convolving an input of shape `input` (N, C, H, W) with a
-// weight of shape `weight` (O, C / groups, kh, kw), or a ShapeError naming `op` when they do not
-// fit: wrong ranks, non-positive stride or dilation, negative padding, groups that do not divide
-// the channels, mismatched channels, an empty kernel, a kernel larger than the padded input.
-// conv2d and the backends' convolution entry points all check with it.
-Shape conv2d_output_shape(const Shape& input, const Shape& weight, const Conv2dParams& params,
-                          const char* op = "conv2d");
 
 // out (N, O, Ho, Wo) = cross-correlation of input (N, C, H, W) with weight
 // (O, C / groups, kh, kw), plus bias (O,) when `bias` is defined. Throws ShapeError naming

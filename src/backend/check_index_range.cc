@@ -6,29 +6,16 @@
 
 #include "needle/backend.h"
 #include "needle/error.h"
+#include "src/backend/scratch_buffer.h"
 
 namespace needle {
 
-void Backend::check_index_range(const StridedView& values, int64_t lo, int64_t hi,
-                                IndexErrorMessage message) {
-  NEEDLE_CHECK_AS(DTypeError, !is_floating(values.dtype) && values.dtype != DType::Bool,
-                  "check_index_range: indices need an integer dtype, got {}",
-                  dtype_name(values.dtype));
-  const int64_t n = values.numel();
-  if (n == 0) return;
-  std::vector<int64_t> host(static_cast<size_t>(n));
-  const size_t nbytes = host.size() * sizeof(int64_t);
-  // Scratch on the values' device, returned even when a copy throws.
-  struct Scratch {
-    Backend& backend;
-    Device device;
-    size_t nbytes;
-    void* ptr;
-    ~Scratch() { backend.deallocate(ptr, nbytes, device); }
-  } dense{*this, values.device, nbytes, allocate(nbytes, values.device)};
-  copy(values, StridedView{dense.ptr, 0, values.shape, compact_strides(values.shape), DType::Int64,
-                           values.device});
-  copy_to_host(dense.ptr, host.data(), nbytes, values.device);
+void Backend::do_check_index_range(const StridedView& values, int64_t lo, int64_t hi,
+                                   IndexErrorMessage message) {
+  std::vector<int64_t> host(static_cast<size_t>(values.numel()));
+  const detail::ScratchBuffer dense(*this, values.shape, DType::Int64, values.device);
+  copy(values, dense.view());
+  copy_to_host(dense.view().data, host.data(), host.size() * sizeof(int64_t), values.device);
   for (size_t i = 0; i < host.size(); ++i) {
     if (host[i] < lo || host[i] >= hi) throw IndexError(message(host[i], static_cast<int64_t>(i)));
   }

@@ -8,35 +8,41 @@
 namespace needle {
 namespace {
 
-constexpr size_t kDeviceTypes = 2;
-
-std::array<std::unique_ptr<Backend>, kDeviceTypes>& registry() {
-  static std::array<std::unique_ptr<Backend>, kDeviceTypes> table;
+// One slot per type of needle/device.h's list, filled by that type's backend.
+std::array<std::unique_ptr<Backend>, kDeviceTypeCount>& registry() {
+  static std::array<std::unique_ptr<Backend>, kDeviceTypeCount> table;
   return table;
 }
 
-const char* device_type_name(DeviceType t) {
-  return t == DeviceType::CPU ? "cpu" : "cuda";
+// The slot of `type`; a value outside the list (a corrupted or drifted code) is an error, never
+// an out-of-bounds access.
+std::unique_ptr<Backend>& slot(DeviceType type) {
+  const size_t i = static_cast<size_t>(type);
+  NEEDLE_CHECK_AS(DeviceError, i < kDeviceTypeCount, "unknown device type {}", i);
+  return registry()[i];
 }
 
 }  // namespace
 
 void register_backend(DeviceType type, std::unique_ptr<Backend> backend) {
-  registry()[static_cast<size_t>(type)] = std::move(backend);
+  slot(type) = std::move(backend);
 }
 
 bool has_backend(DeviceType type) {
-  return registry()[static_cast<size_t>(type)] != nullptr;
+  return static_cast<size_t>(type) < kDeviceTypeCount && slot(type) != nullptr;
 }
 
 Backend& backend_for(DeviceType type) {
-  auto& slot = registry()[static_cast<size_t>(type)];
-  if (!slot) {
+  auto& backend = slot(type);
+  if (!backend) {
+    // Only the host is always built; every other backend is a build option, NEEDLE_<TYPE>.
     throw DeviceError(fmt::format(
         "no {} backend in this build of libneedle{}", device_type_name(type),
-        type == DeviceType::CUDA ? " (configure with NEEDLE_CUDA=ON and a CUDA toolkit)" : ""));
+        type == kHostDeviceType ? ""
+                                : fmt::format(" (configure with NEEDLE_{0}=ON and a {0} toolkit)",
+                                              device_type_label(type))));
   }
-  return *slot;
+  return *backend;
 }
 
 }  // namespace needle

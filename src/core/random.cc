@@ -1,8 +1,8 @@
 // The global counter-based generator behind manual_seed.
 #include "needle/random.h"
 
-#include "backends/common/philox.h"
 #include "needle/error.h"
+#include "src/core/philox.h"
 
 namespace needle {
 

@@ -97,7 +97,7 @@ PinnedBufferPool::Buffer PinnedBufferPool::acquire(size_t nbytes) {
   std::unique_lock<std::mutex> lock(mutex_);
   void* to_free = nullptr;  // a free buffer too small for this request, replaced at the bound
   while (true) {
-    if (unavailable_) return Buffer();
+    if (!backend_.supports(BackendFeature::PinnedHostMemory)) return Buffer();
     reclaim_locked();
     // Best fit among the free buffers.
     auto best = free_.end();
@@ -139,12 +139,6 @@ PinnedBufferPool::Buffer PinnedBufferPool::acquire(size_t nbytes) {
     std::lock_guard<std::mutex> relock(mutex_);
     --held_;
     throw;
-  }
-  if (data == nullptr) {
-    std::lock_guard<std::mutex> relock(mutex_);
-    --held_;
-    unavailable_ = true;
-    return Buffer();
   }
   Buffer out;
   out.pool_ = shared_from_this();

@@ -86,7 +86,6 @@ class PinnedBufferPool : public std::enable_shared_from_this<PinnedBufferPool> {
   std::deque<Block> in_flight_;  // returned, upload maybe unfinished; oldest first
   size_t held_ = 0;              // buffers allocated and not freed (a pending allocation too)
   size_t peak_ = 0;
-  bool unavailable_ = false;  // the backend has no pinned memory
 };
 
 // For tests only: loaders built from now on take their pinned buffers and uploads from `backend`

@@ -30,7 +30,7 @@ inline std::vector<Tensor> leaves(const std::vector<Tensor>& xs) {
 }
 
 inline Tensor weights_like(const Tensor& y) {
-  return Tensor(NDArray::randn(y.shape(), 0.0, 1.0, DType::Float64));
+  return Tensor(NDArray::randn(y.shape(), 0.0, 1.0, DType::Float64).to(y.device()));
 }
 
 inline double loss_value(const Fn& f, const std::vector<Tensor>& xs, const Tensor& w) {
@@ -44,7 +44,7 @@ inline std::vector<Tensor> perturbed(const std::vector<Tensor>& xs, size_t i, si
   std::vector<Tensor> out = xs;
   std::vector<double> v = xs[i].to_vector<double>();
   v[j] += delta;
-  out[i] = Tensor::from_vector(v, xs[i].shape(), cpu(), true);
+  out[i] = Tensor::from_vector(v, xs[i].shape(), xs[i].device(), true);
   return out;
 }
 

@@ -1,8 +1,10 @@
 // Gradient checks generated from the op table: every registered op case is checked on its own
 // inputs, on transposed (non-compact) views and on strided slices of larger arrays, and the
-// smooth ones also to second order.
+// smooth ones also to second order, in float64 on every device (the cuda instances skip with the
+// reason where no GPU is present, and fail then under NEEDLE_REQUIRE_CUDA=1).
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -10,6 +12,7 @@
 #include "needle/needle.h"
 #include "needle/op_table.h"
 #include "tests/autograd/gradcheck.h"
+#include "tests/require_cuda.h"
 
 namespace needle {
 namespace {
@@ -25,23 +28,37 @@ std::vector<size_t> all_cases() {
   return ids;
 }
 
-std::string case_name(const ::testing::TestParamInfo<size_t>& info) {
-  std::string name = op_table()[info.param].name;
+using CaseOnDevice = std::tuple<size_t, std::string>;
+
+std::string case_name(const ::testing::TestParamInfo<CaseOnDevice>& info) {
+  std::string name = op_table()[std::get<0>(info.param)].name + "/" + std::get<1>(info.param);
   std::replace_if(
       name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); },
       '_');
   return name;
 }
 
-class OpTableTest : public ::testing::TestWithParam<size_t> {
+class OpTableTest : public ::testing::TestWithParam<CaseOnDevice> {
  protected:
-  const OpCase& op() const { return op_table()[GetParam()]; }
-  std::vector<Tensor> inputs() const {
-    manual_seed(1234 + GetParam());
-    std::vector<Tensor> xs = op().make_inputs(DType::Float64);
+  void SetUp() override {
+    if (std::get<1>(GetParam()) == "cuda" && !cuda_available()) {
+      NEEDLE_SKIP_WITHOUT_CUDA("CUDA unavailable: " + cuda_status());
+    }
+  }
+  size_t index() const { return std::get<0>(GetParam()); }
+  Device device() const { return std::get<1>(GetParam()) == "cuda" ? cuda(0) : cpu(); }
+  const OpCase& op() const { return op_table()[index()]; }
+  // The case's inputs in `dtype` on the fixture's device, drawn from seed `seed`.
+  std::vector<Tensor> inputs(uint64_t seed, DType dtype = DType::Float64) const {
+    manual_seed(seed);
+    std::vector<Tensor> xs = op().make_inputs(dtype);
     EXPECT_EQ(static_cast<int>(xs.size()), op().arity) << op().name;
+    for (Tensor& x : xs)
+      x = on_device(x);
     return xs;
   }
+  std::vector<Tensor> inputs() const { return inputs(1234 + index()); }
+  Tensor on_device(const Tensor& x) const { return Tensor(x.data().to(device())); }
 };
 
 TEST(OpTable, ListsEveryOpFamily) {
@@ -71,7 +88,7 @@ TEST_P(OpTableTest, GradientOfTransposedInputs) {
   for (size_t i = 0; i < xs.size(); ++i) {
     // Size-1 axes would make the transpose compact again.
     if (xs[i].ndim() < 2 || xs[i].shape(-1) < 2 || xs[i].shape(-2) < 2) continue;
-    xs[i] = Tensor(transpose(xs[i]).data().compact());  // stored transposed
+    xs[i] = on_device(Tensor(transpose(xs[i]).data().compact()));  // stored transposed
     flipped[i] = true;
   }
   if (std::none_of(flipped.begin(), flipped.end(), [](bool b) { return b; })) {
@@ -97,10 +114,10 @@ TEST_P(OpTableTest, GradientOfStridedInputs) {
   std::vector<bool> strided(xs.size(), false);
   for (size_t i = 0; i < xs.size(); ++i) {
     if (xs[i].ndim() < 1 || xs[i].shape()[0] < 2) continue;
-    Tensor noise(NDArray::randn(xs[i].shape(), 0, 1, DType::Float64));
+    Tensor noise(NDArray::randn(xs[i].shape(), 0, 1, DType::Float64).to(device()));
     Shape big = xs[i].shape();
     big[0] *= 2;
-    xs[i] = Tensor(reshape(stack({xs[i], noise}, 1), big).data().compact());
+    xs[i] = on_device(Tensor(reshape(stack({xs[i], noise}, 1), big).data().compact()));
     strided[i] = true;
   }
   if (std::none_of(strided.begin(), strided.end(), [](bool b) { return b; })) {
@@ -124,8 +141,7 @@ TEST_P(OpTableTest, SecondOrder) {
 
 // float32 forward values agree with float64 ones: the ops are not float64-only.
 TEST_P(OpTableTest, Float32MatchesFloat64) {
-  manual_seed(99 + GetParam());
-  std::vector<Tensor> x64 = op().make_inputs(DType::Float64);
+  std::vector<Tensor> x64 = inputs(99 + index());
   std::vector<Tensor> x32;
   for (const Tensor& x : x64)
     x32.emplace_back(x.data().astype(DType::Float32));
@@ -138,7 +154,10 @@ TEST_P(OpTableTest, Float32MatchesFloat64) {
     EXPECT_NEAR(y[i], y64[i], 1e-4 * (1 + std::abs(y64[i])));
 }
 
-INSTANTIATE_TEST_SUITE_P(Ops, OpTableTest, ::testing::ValuesIn(all_cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Ops, OpTableTest,
+                         ::testing::Combine(::testing::ValuesIn(all_cases()),
+                                            ::testing::Values("cpu", "cuda")),
+                         case_name);
 
 }  // namespace
 }  // namespace needle

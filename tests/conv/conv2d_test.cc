@@ -8,6 +8,7 @@
 
 #include "needle/needle.h"
 #include "tests/autograd/gradcheck.h"
+#include "tests/composed_cpu_backend.h"
 #include "tests/conv/conv_test_util.h"
 #include "tests/core/expect_error.h"
 
@@ -132,7 +133,7 @@ TEST(Conv2d, ResNet9SmallMapsMatchNaive) {
 }
 
 // A plain backward pass takes every gradient from the backend's fused pass, the weight's from
-// the columns the forward kept (conv.cc, Backend::conv2d_backward / conv2d_columns_size); they
+// the columns the forward kept (conv.cc, Backend::conv2d_backward and its Conv2dSaved); they
 // must equal what the separate gradient ops compute (unfolding the input again), and the bias
 // gradient grad_out summed over N, H and W.
 TEST(Conv2d, FusedBackwardMatchesTheSeparateGradients) {
@@ -202,12 +203,13 @@ TEST(Conv2d, FusedBackwardComputesWhatIsAsked) {
     EXPECT_NEAR(got[i], db[i], 1e-12 * (1 + std::abs(db[i])));
 }
 
-// A backend that does not fuse the gradients gets Backend::conv2d_backward's default: the
-// separate kernels and a sum reduction for the bias. Composed from the CPU's own kernels, it
-// must give what the CPU's fused pass gives.
+// A backend that does not fuse the gradients gets Backend::do_conv2d_backward's default: the
+// separate kernels and a sum reduction for the bias. Composed from the CPU's own kernels
+// (tests/composed_cpu_backend.h), it must give what the CPU's fused pass gives.
 TEST(Conv2d, DefaultAllGradientsComposeTheSeparateKernels) {
   manual_seed(13);
   Backend& cpu = backend_for(needle::cpu());
+  test::ComposedCpuBackend composed_backend;
   const Conv2dParams p = conv_test::params(2, 1, 1, 0, 1, 1, 2);
   NDArray x = NDArray::rand({5, 4, 7, 6}, -1, 1, DType::Float64);
   NDArray w = NDArray::rand({6, 2, 3, 3}, -1, 1, DType::Float64);
@@ -219,11 +221,10 @@ TEST(Conv2d, DefaultAllGradientsComposeTheSeparateKernels) {
             NDArray::empty({6}, DType::Float64)};
     const auto& o = *out;
     if (out == &fused) {
-      cpu.conv2d_backward(g.view(), x.view(), w.view(), o[0].view(), o[1].view(), o[2].view(), p,
-                          StridedView{});
+      cpu.conv2d_backward(g.view(), x.view(), w.view(), o[0].view(), o[1].view(), o[2].view(), p);
     } else {
-      cpu.Backend::conv2d_backward(g.view(), x.view(), w.view(), o[0].view(), o[1].view(),
-                                   o[2].view(), p, StridedView{});
+      composed_backend.conv2d_backward(g.view(), x.view(), w.view(), o[0].view(), o[1].view(),
+                                       o[2].view(), p);
     }
   }
   for (size_t i = 0; i < 3; ++i) {
@@ -235,47 +236,47 @@ TEST(Conv2d, DefaultAllGradientsComposeTheSeparateKernels) {
   NDArray short_bias = NDArray::empty({5}, DType::Float64);
   testing::expect_error<ShapeError>(
       [&] {
-        cpu.Backend::conv2d_backward(g.view(), x.view(), w.view(), StridedView{}, StridedView{},
-                                     short_bias.view(), p, StridedView{});
+        composed_backend.conv2d_backward(g.view(), x.view(), w.view(), StridedView{}, StridedView{},
+                                         short_bias.view(), p);
       },
       "conv2d_backward: grad_bias must be a compact (6) array");
 }
 
-// The Backend entry points check what they are handed.
-TEST(Conv2d, FusedBackwardAndKeptColumnsAreChecked) {
+// The Backend entry points check what they are handed, and the CPU keeps columns only where
+// they pay (Conv2dSaved is empty otherwise) and only for the convolution that made them.
+TEST(Conv2d, FusedBackwardAndSavedColumnsAreChecked) {
   Backend& cpu = backend_for(needle::cpu());
   const Shape xs{2, 3, 4, 4}, ws{4, 3, 3, 3}, ys{2, 4, 4, 4};
   const Conv2dParams p = conv_test::params(1, 1, 1, 1, 1, 1, 1);
-  const int64_t size = cpu.conv2d_columns_size(xs, ws, ys, p, DType::Float32);
-  // Per image and group: 3 channels x (4 corners x 4 taps + 8 edge pixels x 6 + 4 x 9) = 300.
-  EXPECT_EQ(size, 2 * 300);
   NDArray x = NDArray::zeros(xs), w = NDArray::zeros(ws), y = NDArray::empty(ys);
   NDArray dx = NDArray::empty(xs), dw = NDArray::empty(ws);
-  NDArray short_cols = NDArray::empty({size - 1});
-  testing::expect_error<ShapeError>(
+  const Conv2dSaved saved = cpu.conv2d_forward(x.view(), w.view(), StridedView{}, y.view(), p,
+                                               /*save_for_backward=*/true);
+  EXPECT_TRUE(saved);
+  EXPECT_FALSE(cpu.conv2d_forward(x.view(), w.view(), StridedView{}, y.view(), p));
+  // A 1x1 stride-1 convolution reads the image as it is: nothing worth keeping.
+  NDArray w1 = NDArray::zeros({4, 3, 1, 1}), y1 = NDArray::empty({2, 4, 4, 4});
+  EXPECT_FALSE(
+      cpu.conv2d_forward(x.view(), w1.view(), StridedView{}, y1.view(), Conv2dParams{}, true));
+  // The columns of one convolution are no use to another.
+  NDArray x2 = NDArray::zeros({3, 3, 4, 4}), y2 = NDArray::empty({3, 4, 4, 4});
+  testing::expect_error<Error>(
       [&] {
-        cpu.conv2d_forward_keeping_columns(x.view(), w.view(), StridedView{}, y.view(), p,
-                                           short_cols.view());
+        cpu.conv2d_backward(y2.view(), x2.view(), StridedView{}, StridedView{}, dw.view(),
+                            StridedView{}, p, saved);
       },
-      "conv2d: the kept columns must be a compact array of 600 elements");
-  NDArray wide_cols = NDArray::empty({size}, DType::Float64);
-  testing::expect_error<DTypeError>(
-      [&] {
-        cpu.conv2d_backward(y.view(), x.view(), StridedView{}, StridedView{}, dw.view(),
-                            StridedView{}, p, wide_cols.view());
-      },
-      "conv2d_backward: the kept columns are float64 but the input is float32");
+      "conv2d_backward: the saved state is from another convolution");
   testing::expect_error<ShapeError>(
       [&] {
         cpu.conv2d_backward(y.view(), x.view(), StridedView{}, dx.view(), StridedView{},
-                            StridedView{}, p, StridedView{});
+                            StridedView{}, p);
       },
       "conv2d_backward: the input gradient needs the weight");
   NDArray db = NDArray::empty({3});
   testing::expect_error<ShapeError>(
       [&] {
         cpu.conv2d_backward(y.view(), x.view(), w.view(), StridedView{}, StridedView{}, db.view(),
-                            p, StridedView{});
+                            p);
       },
       "conv2d_backward: grad_bias must be a compact (4) array");
   // Shapes that do not make a convolution are refused before any kernel runs.
@@ -283,7 +284,7 @@ TEST(Conv2d, FusedBackwardAndKeptColumnsAreChecked) {
   testing::expect_error<ShapeError>(
       [&] {
         cpu.conv2d_backward(wrong_out.view(), x.view(), w.view(), dx.view(), dw.view(),
-                            StridedView{}, p, StridedView{});
+                            StridedView{}, p);
       },
       "conv2d_backward: output has shape (2, 4, 3, 3), expected (2, 4, 4, 4)");
   testing::expect_error<ShapeError>(
@@ -294,12 +295,10 @@ TEST(Conv2d, FusedBackwardAndKeptColumnsAreChecked) {
       "conv2d: input (2, 3, 4, 4) has 3 channels but weight (4, 2, 3, 3)");
   testing::expect_error<ShapeError>(
       [&] {
-        (void)cpu.conv2d_columns_size(xs, ws, ys, conv_test::params(0, 1, 1, 1, 1, 1, 1),
-                                      DType::Float32);
+        cpu.conv2d_forward(x.view(), w.view(), StridedView{}, y.view(),
+                           conv_test::params(0, 1, 1, 1, 1, 1, 1));
       },
-      "conv2d_columns_size: stride and dilation must be positive");
-  // A 1x1 stride-1 convolution reads the image as it is: nothing worth keeping.
-  EXPECT_EQ(cpu.conv2d_columns_size(xs, {4, 3, 1, 1}, ys, Conv2dParams{}, DType::Float32), 0);
+      "conv2d: stride and dilation must be positive");
 }
 
 TEST(Conv2d, SquareOverloadEqualsParams) {

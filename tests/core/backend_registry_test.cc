@@ -3,6 +3,8 @@
 #include <set>
 #include <string>
 
+#include <fmt/format.h>
+
 #include <gtest/gtest.h>
 
 #include "core/expect_error.h"
@@ -111,6 +113,36 @@ TEST(Registry, MissingCudaBackendIsADeviceError) {
   expect_error<DeviceError>([] { backend_for(DeviceType::CUDA); },
                             "no cuda backend in this build of libneedle");
   expect_error<DeviceError>([] { backend_for(Device{DeviceType::CUDA, 0}); }, "NEEDLE_CUDA=ON");
+}
+
+// The registry's table has one slot per listed device type: the host's is always filled, and a
+// type without a backend is a DeviceError naming it (with its build option, but for the host).
+TEST(Registry, EveryListedTypeHasASlot) {
+  EXPECT_TRUE(has_backend(kHostDeviceType));
+  for (DeviceType type : kDeviceTypes) {
+    const std::string name = device_type_name(type);
+    if (has_backend(type)) {
+      EXPECT_EQ(backend_for(type).device_type(), type) << name;
+      EXPECT_GE(backend_for(type).device_count(), 0) << name;
+    } else {
+      expect_error<DeviceError>([&] { backend_for(type); },
+                                fmt::format("no {} backend in this build of libneedle", name));
+      expect_error<DeviceError>(
+          [&] {
+            backend_for(Device{type, 0});
+          },
+          fmt::format("NEEDLE_{}=ON", device_type_label(type)));
+    }
+  }
+}
+
+// A value outside the list is an error, never a read past the table.
+TEST(Registry, UnlistedTypeIsADeviceError) {
+  const auto unlisted = static_cast<DeviceType>(kDeviceTypeCount);
+  EXPECT_FALSE(has_backend(unlisted));
+  expect_error<DeviceError>([&] { backend_for(unlisted); },
+                            fmt::format("unknown device type {}", kDeviceTypeCount));
+  expect_error<DeviceError>([&] { register_backend(unlisted, nullptr); }, "unknown device type");
 }
 
 }  // namespace

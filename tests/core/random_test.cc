@@ -11,9 +11,9 @@
 
 #include <gtest/gtest.h>
 
-#include "backends/common/philox.h"
 #include "core/expect_error.h"
 #include "needle/error.h"
+#include "src/core/philox.h"
 
 namespace needle {
 namespace {

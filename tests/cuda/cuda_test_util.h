@@ -17,6 +17,7 @@
 #include "needle/cuda.h"
 #include "needle/device.h"
 #include "require_cuda.h"
+#include "tests/test_values.h"
 
 namespace needle::cuda_test {
 
@@ -98,24 +99,7 @@ struct Twin {
   Twin(DType dtype, int64_t elems) : Twin(dtype, elems, std::vector<double>(elems, 0.0)) {}
 };
 
-// Values suited to `dtype`: uniform in [lo, hi), rounded for integer types, 0/1 for bool.
-inline std::vector<double> random_values(DType dtype, int64_t n, uint32_t seed, double lo = -3.0,
-                                         double hi = 3.0) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> dist(lo, hi);
-  std::vector<double> v(static_cast<size_t>(n));
-  for (auto& x : v) {
-    x = dist(gen);
-    if (dtype == DType::Bool) {
-      x = x > (lo + hi) / 2 ? 1.0 : 0.0;
-    } else if (dtype == DType::UInt8) {
-      x = std::floor(std::fabs(x) * 40.0);
-    } else if (!is_floating(dtype)) {
-      x = std::round(x * 10.0);
-    }
-  }
-  return v;
-}
+using test_values::random_values;
 
 // Relative-or-absolute tolerance comparison; NaNs must match NaNs.
 inline void expect_close(const std::vector<double>& expected, const std::vector<double>& actual,

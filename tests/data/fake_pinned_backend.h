@@ -22,13 +22,16 @@ class FakePinnedBackend : public cpu_backend::CpuBackend {
   // Polls before upload_finished says yes by itself.
   static constexpr int kPollsToFinish = 3;
 
-  void* allocate_pinned_host(size_t nbytes) override {
+  bool supports(BackendFeature feature) const override {
+    return feature == BackendFeature::PinnedHostMemory || CpuBackend::supports(feature);
+  }
+  void* do_allocate_pinned_host(size_t nbytes) override {
     std::lock_guard<std::mutex> lock(mutex_);
     ++allocations;
     peak_live = std::max(peak_live, ++live);
     return ::operator new (nbytes, std::align_val_t{64});
   }
-  void free_pinned_host(void* ptr) override {
+  void do_free_pinned_host(void* ptr) override {
     std::lock_guard<std::mutex> lock(mutex_);
     --live;
     ::operator delete (ptr, std::align_val_t{64});

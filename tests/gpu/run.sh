@@ -203,7 +203,7 @@ if ((CONFIGURE_ONLY == 1)); then
 fi
 
 # --- 4. build ------------------------------------------------------------------------------------
-targets=(needle cuda_probe cuda_tests cuda_bench train_resnet)
+targets=(needle cuda_probe cuda_tests conformance_tests cuda_bench train_resnet)
 if ((DRY == 0)); then
   # Every suite, and what the ctest entries outside them run: the examples' checks (train_mlp) and
   # the checkpoint check in PyTorch (save_for_pytorch; the image's python3 has torch).
@@ -248,8 +248,8 @@ test_jobs=$((JOBS >= 8 ? JOBS / 2 : JOBS))
 omp=$((JOBS / test_jobs > 0 ? JOBS / test_jobs : 1))
 select=()
 if ((DRY == 1)); then
-  select=(-L '^cuda_tests$')
-  phase "tests: the cuda_tests suite (skipping: no GPU)" "-"
+  select=(-L '^(cuda_tests|conformance_tests)$')
+  phase "tests: the cuda_tests and conformance_tests suites (cuda instances skipping: no GPU)" "-"
 else
   export NEEDLE_REQUIRE_CUDA=1
   phase "tests: every suite, $test_jobs at a time, OMP_NUM_THREADS=$omp, NEEDLE_REQUIRE_CUDA=1" \

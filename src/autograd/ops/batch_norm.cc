@@ -47,17 +47,15 @@ struct BatchNormOp final : Op {
     const Tensor& x = out.node()->inputs[0];
     const Tensor& w = out.node()->inputs[1];
     const Tensor& b = out.node()->inputs[2];
-    if (!is_grad_enabled()) {
+    Backend& backend = backend_for(x.device());
+    if (!is_grad_enabled() && backend.supports(BackendFeature::FusedBatchNorm)) {
       const NDArray gc = g.data().compact(), xc = x.data().compact(), wc = w.data().compact();
       NDArray dx = x.requires_grad() ? NDArray::empty(x.shape(), x.dtype(), x.device()) : NDArray();
       NDArray dw = NDArray::empty(w.shape(), w.dtype(), w.device());
       NDArray db = NDArray::empty(b.shape(), b.dtype(), b.device());
-      if (backend_for(x.device())
-              .batch_norm_backward(gc.view(), xc.view(), mean.view(), invstd.view(), wc.view(),
-                                   dx.defined() ? dx.view() : StridedView{}, dw.view(),
-                                   db.view())) {
-        return {dx.defined() ? Tensor(dx) : Tensor(), Tensor(dw), Tensor(db)};
-      }
+      backend.batch_norm_backward(gc.view(), xc.view(), mean.view(), invstd.view(), wc.view(),
+                                  dx.defined() ? dx.view() : StridedView{}, dw.view(), db.view());
+      return {dx.defined() ? Tensor(dx) : Tensor(), Tensor(dw), Tensor(db)};
     }
     return composed_gradient(g, x, w);
   }
@@ -107,11 +105,12 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
   NDArray y = NDArray::empty(x.shape(), x.dtype(), x.device());
   NDArray mean = NDArray::empty({channels}, x.dtype(), x.device());
   NDArray var = NDArray::empty({channels}, x.dtype(), x.device());
-  const bool fused =
-      backend_for(x.device())
-          .batch_norm_forward(xc.view(), weight.data().compact().view(),
-                              bias.data().compact().view(), eps, y.view(), mean.view(), var.view());
-  if (!fused) {
+  Backend& backend = backend_for(x.device());
+  if (backend.supports(BackendFeature::FusedBatchNorm)) {
+    backend.batch_norm_forward(xc.view(), weight.data().compact().view(),
+                               bias.data().compact().view(), eps, y.view(), mean.view(),
+                               var.view());
+  } else {
     const Axes axes = reduced_axes(x.ndim());
     const Shape cs = channel_shape(channels, x.ndim());
     const NDArray mean_keep = needle::mean(xc, axes, true);

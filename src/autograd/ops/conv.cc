@@ -4,7 +4,7 @@
 // order of derivative is built from the same three backend kernels. A plain backward pass (the
 // gradient not itself differentiated) instead asks the backend for every gradient in one call
 // (Backend::conv2d_backward, one fused pass on the CPU), which reuses what the forward unfolded
-// the input into when the backend kept it (im2col columns, Backend::conv2d_columns_size).
+// the input into when the backend kept it (the Conv2dSaved state: im2col columns on the CPU).
 #include "needle/conv.h"
 
 #include <vector>
@@ -24,28 +24,15 @@ const Tensor& input(const Tensor& out, size_t i) {
   return out.node()->inputs[i];
 }
 
-std::string params_str(const Conv2dParams& p) {
-  return fmt::format("stride=({}, {}), padding=({}, {}), dilation=({}, {}), groups={}", p.stride_h,
-                     p.stride_w, p.pad_h, p.pad_w, p.dilation_h, p.dilation_w, p.groups);
-}
-
 NDArray forward(const NDArray& x, const NDArray& w, const NDArray* b, const Conv2dParams& p,
-                bool keep_columns, NDArray& columns) {
+                bool save_for_backward, Conv2dSaved& saved) {
   const Shape out_shape = conv2d_output_shape(x.shape(), w.shape(), p, "conv2d");
   const NDArray xc = x.compact(), wc = w.compact();
   const NDArray bc = b != nullptr ? b->compact() : NDArray();
   NDArray out = NDArray::empty(out_shape, x.dtype(), x.device());
   Backend& backend = backend_for(x.device());
   const StridedView bias = bc.defined() ? bc.view() : StridedView{};
-  const int64_t kept =
-      keep_columns ? backend.conv2d_columns_size(x.shape(), w.shape(), out_shape, p, x.dtype()) : 0;
-  if (kept > 0) {
-    columns = NDArray::empty({kept}, x.dtype(), x.device());
-    backend.conv2d_forward_keeping_columns(xc.view(), wc.view(), bias, out.view(), p,
-                                           columns.view());
-  } else {
-    backend.conv2d_forward(xc.view(), wc.view(), bias, out.view(), p);
-  }
+  saved = backend.conv2d_forward(xc.view(), wc.view(), bias, out.view(), p, save_for_backward);
   return out;
 }
 
@@ -66,9 +53,9 @@ NDArray backward_weight(const NDArray& x, const NDArray& g, const Shape& w_shape
 }
 
 // Every gradient conv2d's inputs need, from one backend call (one fused pass on the CPU; the
-// weight's from the kept `columns` when defined).
+// weight's from what the forward saved, if anything).
 std::vector<Tensor> all_gradients(const Tensor& g, const Tensor& out, const Conv2dParams& p,
-                                  const NDArray& columns) {
+                                  const Conv2dSaved& saved) {
   const auto& inputs = out.node()->inputs;
   const NDArray& x = inputs[0].data();
   const NDArray& w = inputs[1].data();
@@ -87,7 +74,7 @@ std::vector<Tensor> all_gradients(const Tensor& g, const Tensor& out, const Conv
   backend_for(x.device())
       .conv2d_backward(gc.view(), xc.view(), wc.view(), view(grads[0]), view(grads[1]),
                        grads.size() == 3 ? view(grads[2]) : StridedView{}, p,
-                       want_w ? view(columns) : StridedView{});
+                       want_w ? saved : Conv2dSaved{});
   std::vector<Tensor> result;
   for (NDArray& a : grads)
     result.push_back(a.defined() ? Tensor(std::move(a)) : Tensor());
@@ -96,21 +83,22 @@ std::vector<Tensor> all_gradients(const Tensor& g, const Tensor& out, const Conv
 
 struct Conv2dOp final : Op {
   Conv2dParams p;
-  bool keep_columns;
-  // Filled by compute() when keep_columns and the backend keeps any; the op is moved into the
-  // recorded node after compute(), so they live exactly as long as the graph does. Only the
-  // fused backward uses them.
-  mutable NDArray columns;
-  Conv2dOp(const Conv2dParams& p_, bool keep_columns_) : p(p_), keep_columns(keep_columns_) {}
+  bool save_for_backward;
+  // Filled by compute() when save_for_backward and the backend keeps anything; the op is moved
+  // into the recorded node after compute(), so it lives exactly as long as the graph does. Only
+  // the fused backward uses it.
+  mutable Conv2dSaved saved;
+  Conv2dOp(const Conv2dParams& p_, bool save_for_backward_)
+      : p(p_), save_for_backward(save_for_backward_) {}
   const char* name() const override { return "conv2d"; }
   NDArray compute(const NDArray& x, const NDArray& w) const {
-    return forward(x, w, nullptr, p, keep_columns, columns);
+    return forward(x, w, nullptr, p, save_for_backward, saved);
   }
   NDArray compute(const std::vector<NDArray>& in) const {
-    return forward(in[0], in[1], &in[2], p, keep_columns, columns);
+    return forward(in[0], in[1], &in[2], p, save_for_backward, saved);
   }
   Grads gradient(const Tensor& g, const Tensor& out) const override {
-    if (!autograd::grad_mode_enabled) return all_gradients(g, out, p, columns);
+    if (!autograd::grad_mode_enabled) return all_gradients(g, out, p, saved);
     // Differentiable (create_graph): every gradient is again an op.
     const Tensor& x = input(out, 0);
     const Tensor& w = input(out, 1);
@@ -174,54 +162,18 @@ void check_same(const char* op, const Tensor& a, const char* a_name, const Tenso
 
 }  // namespace
 
-int64_t conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t padding,
-                         int64_t dilation, const char* op) {
-  const int64_t span = dilation * (kernel - 1) + 1;
-  NEEDLE_CHECK_AS(ShapeError, in + 2 * padding >= span,
-                  "{}: kernel of size {} (dilation {}, spanning {}) is larger than the padded "
-                  "input of size {} + 2*{}",
-                  op, kernel, dilation, span, in, padding);
-  return (in + 2 * padding - span) / stride + 1;
-}
-
-Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p, const char* op) {
-  NEEDLE_CHECK_AS(ShapeError, x.size() == 4 && w.size() == 4,
-                  "{}: expected a 4-D input (N, C, H, W) and a 4-D weight (O, C/groups, kh, kw), "
-                  "got input {} and weight {}",
-                  op, shape_str(x), shape_str(w));
-  NEEDLE_CHECK_AS(ShapeError,
-                  p.stride_h > 0 && p.stride_w > 0 && p.dilation_h > 0 && p.dilation_w > 0 &&
-                      p.pad_h >= 0 && p.pad_w >= 0 && p.groups > 0,
-                  "{}: stride and dilation must be positive, padding non-negative and groups "
-                  "positive, got {}",
-                  op, params_str(p));
-  NEEDLE_CHECK_AS(ShapeError, x[1] % p.groups == 0 && w[0] % p.groups == 0,
-                  "{}: groups={} must divide both the input channels and the output channels: "
-                  "input {}, weight {}",
-                  op, p.groups, shape_str(x), shape_str(w));
-  NEEDLE_CHECK_AS(ShapeError, w[1] * p.groups == x[1],
-                  "{}: input {} has {} channels but weight {} with groups={} expects {}", op,
-                  shape_str(x), x[1], shape_str(w), p.groups, w[1] * p.groups);
-  NEEDLE_CHECK_AS(ShapeError, w[2] > 0 && w[3] > 0 && w[0] > 0,
-                  "{}: weight {} has an empty dimension", op, shape_str(w));
-  const int64_t ho = conv_output_size(x[2], w[2], p.stride_h, p.pad_h, p.dilation_h, op);
-  const int64_t wo = conv_output_size(x[3], w[3], p.stride_w, p.pad_w, p.dilation_w, op);
-  return {x[0], w[0], ho, wo};
-}
-
-// The convolution; with keep_columns, also the backend's unfolded input in `columns` (left
-// undefined when the backend keeps none for these shapes).
+// The convolution; the backend may save state for the fused backward (Backend::conv2d_forward).
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, const Conv2dParams& p) {
   const Shape out_shape = conv2d_output_shape(x.shape(), w.shape(), p, "conv2d");
   check_same("conv2d", x, "input", w, "weight");
   // Worth keeping the unfolded input only when a weight gradient will be asked for.
-  const bool keep_columns = autograd::grad_mode_enabled && w.requires_grad();
-  if (!bias.defined()) return apply_op(Conv2dOp(p, keep_columns), x, w);
+  const bool save_for_backward = autograd::grad_mode_enabled && w.requires_grad();
+  if (!bias.defined()) return apply_op(Conv2dOp(p, save_for_backward), x, w);
   NEEDLE_CHECK_AS(ShapeError, bias.shape() == Shape{out_shape[1]},
                   "conv2d: bias has shape {}, expected ({},) for weight {}",
                   shape_str(bias.shape()), out_shape[1], shape_str(w.shape()));
   check_same("conv2d", x, "input", bias, "bias");
-  return apply_op(Conv2dOp(p, keep_columns), std::vector<Tensor>{x, w, bias});
+  return apply_op(Conv2dOp(p, save_for_backward), std::vector<Tensor>{x, w, bias});
 }
 
 Tensor conv2d(const Tensor& x, const Tensor& w, const Tensor& bias, int64_t stride, int64_t padding,

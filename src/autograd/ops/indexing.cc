@@ -149,8 +149,9 @@ namespace {
 using autograd::cases::Inputs;
 using autograd::cases::uniform;
 
-Tensor index_tensor(const std::vector<int64_t>& values, const Shape& shape) {
-  return Tensor::from_vector(values, shape);
+// The captured indices of a case, on the device of the input they index.
+Tensor index_tensor(const std::vector<int64_t>& values, const Shape& shape, const Device& device) {
+  return Tensor::from_vector(values, shape, device);
 }
 
 const autograd::cases::Registrar registrar({
@@ -165,15 +166,15 @@ const autograd::cases::Registrar registrar({
     {"select", 1, uniform({{3, 4}}), [](const Inputs& x) { return x[0].select(1, -1); }},
     {"gather/axis1", 1, uniform({{3, 4}}),
      [](const Inputs& x) {
-       return gather(x[0], 1, index_tensor({3, 0, 1, 1, 2, 2}, {3, 2}));
+       return gather(x[0], 1, index_tensor({3, 0, 1, 1, 2, 2}, {3, 2}, x[0].device()));
      }},
     {"gather/axis0_smaller", 1, uniform({{3, 4}}),
      [](const Inputs& x) {
-       return gather(x[0], 0, index_tensor({2, 0, 1, 0, 0, 2}, {2, 3}));
+       return gather(x[0], 0, index_tensor({2, 0, 1, 0, 0, 2}, {2, 3}, x[0].device()));
      }},
     {"gather/labels", 1, uniform({{4, 5}}),
      [](const Inputs& x) {
-       return gather(x[0], -1, index_tensor({4, 0, 2, 2}, {4, 1}));
+       return gather(x[0], -1, index_tensor({4, 0, 2, 2}, {4, 1}, x[0].device()));
      }},
 });
 

@@ -1,5 +1,8 @@
 // Philox4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3"), shared by the
-// CPU backend and the CUDA kernels so that both produce identical random arrays for a seed.
+// CPU backend and the CUDA kernels so that both produce identical random arrays for a seed. It
+// lives in src/core/ (above the seam) because src/core/random.cc uses it too; the backends and
+// kernels/*.cu include it as "src/core/philox.h" (the repository root is on their include path).
+// Dependency-free C++17, so nvcc compiles it as device code.
 // Element i of a fill with (seed, offset) uses counter offset + i; its first output word gives a
 // uniform, its first two give a normal (Box-Muller).
 #pragma once
