@@ -355,7 +355,7 @@ class Backend {
   virtual void do_conv2d_backward_weight(const StridedView& input, const StridedView& grad_out,
                                          const StridedView& grad_weight,
                                          const Conv2dParams& params);
-  // Composed from the two above and a Sum reduction (src/backend/conv2d_defaults.cc); a
+  // Composed from the two above and a Sum reduction (src/backend/conv2d_composed.cc); a
   // backend may fuse them into one pass over grad_out and use what its forward saved.
   virtual void do_conv2d_backward(const StridedView& grad_out, const StridedView& input,
                                   const StridedView& weight, const StridedView& grad_input,
