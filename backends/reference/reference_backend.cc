@@ -383,6 +383,27 @@ void ReferenceBackend::do_matmul(const StridedView& a, const StridedView& b,
 // Output (n, o, y, x) reads input (n, g * Cg + c, y * stride - pad + ky * dilation, ...) for
 // every c < Cg = C / groups and kernel tap (ky, kx) inside the input, g = o / (O / groups).
 
+namespace {
+
+// Calls fn(c, ky, kx, iy, ix) for every input channel c < Cg of output element o = (n, o, y, x)'s
+// group and every kernel tap (ky, kx) whose input pixel (iy, ix) lies inside the H x W input.
+template <typename Fn>
+void for_each_tap(const Index& o, const Conv2dParams& p, int64_t Cg, int64_t KH, int64_t KW,
+                  int64_t H, int64_t W, Fn&& fn) {
+  for (int64_t c = 0; c < Cg; ++c) {
+    for (int64_t ky = 0; ky < KH; ++ky) {
+      const int64_t iy = o[2] * p.stride_h - p.pad_h + ky * p.dilation_h;
+      if (iy < 0 || iy >= H) continue;
+      for (int64_t kx = 0; kx < KW; ++kx) {
+        const int64_t ix = o[3] * p.stride_w - p.pad_w + kx * p.dilation_w;
+        if (ix >= 0 && ix < W) fn(c, ky, kx, iy, ix);
+      }
+    }
+  }
+}
+
+}  // namespace
+
 Conv2dSaved ReferenceBackend::do_conv2d_forward(const StridedView& input, const StridedView& weight,
                                                 const StridedView& bias, const StridedView& out,
                                                 const Conv2dParams& p, bool) {
@@ -396,18 +417,11 @@ Conv2dSaved ReferenceBackend::do_conv2d_forward(const StridedView& input, const 
       double acc = bias.data != nullptr
                        ? static_cast<double>(load<T>(bias, bias.offset + o[1] * bias.strides[0]))
                        : 0.0;
-      for (int64_t c = 0; c < Cg; ++c) {
-        for (int64_t ky = 0; ky < KH; ++ky) {
-          const int64_t iy = o[2] * p.stride_h - p.pad_h + ky * p.dilation_h;
-          if (iy < 0 || iy >= H) continue;
-          for (int64_t kx = 0; kx < KW; ++kx) {
-            const int64_t ix = o[3] * p.stride_w - p.pad_w + kx * p.dilation_w;
-            if (ix < 0 || ix >= W) continue;
+      for_each_tap(
+          o, p, Cg, KH, KW, H, W, [&](int64_t c, int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
             acc += static_cast<double>(load<T>(input, at4(input, o[0], g * Cg + c, iy, ix))) *
                    static_cast<double>(load<T>(weight, at4(weight, o[1], c, ky, kx)));
-          }
-        }
-      }
+          });
       store<T>(out, at(out, o), static_cast<T>(acc));
     });
   });
@@ -428,19 +442,12 @@ void ReferenceBackend::do_conv2d_backward_input(const StridedView& grad_out,
     for_each_index(grad_out.shape, [&](const Index& o) {
       const int64_t g = o[1] / Og;
       const double go = static_cast<double>(load<T>(grad_out, at(grad_out, o)));
-      for (int64_t c = 0; c < Cg; ++c) {
-        for (int64_t ky = 0; ky < KH; ++ky) {
-          const int64_t iy = o[2] * p.stride_h - p.pad_h + ky * p.dilation_h;
-          if (iy < 0 || iy >= H) continue;
-          for (int64_t kx = 0; kx < KW; ++kx) {
-            const int64_t ix = o[3] * p.stride_w - p.pad_w + kx * p.dilation_w;
-            if (ix < 0 || ix >= W) continue;
-            const int64_t flat = ((o[0] * C + g * Cg + c) * H + iy) * W + ix;
-            acc[static_cast<size_t>(flat)] +=
-                go * static_cast<double>(load<T>(weight, at4(weight, o[1], c, ky, kx)));
-          }
-        }
-      }
+      for_each_tap(o, p, Cg, KH, KW, H, W,
+                   [&](int64_t c, int64_t ky, int64_t kx, int64_t iy, int64_t ix) {
+                     const int64_t flat = ((o[0] * C + g * Cg + c) * H + iy) * W + ix;
+                     acc[static_cast<size_t>(flat)] +=
+                         go * static_cast<double>(load<T>(weight, at4(weight, o[1], c, ky, kx)));
+                   });
     });
     size_t flat = 0;
     for_each_index(grad_input.shape, [&](const Index& i) {

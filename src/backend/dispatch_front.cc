@@ -33,28 +33,33 @@ struct Operand {
   const StridedView* view;
 };
 
+// `d` is a device of `backend` that exists.
+void check_device(const Backend& backend, const char* op, const char* what, const Device& d) {
+  NEEDLE_CHECK_AS(DeviceError, d.type == backend.device_type(),
+                  "{}: {} is on {}, which the {} backend does not serve", op, what, d.str(),
+                  backend.name());
+  NEEDLE_CHECK_AS(DeviceError, d.index >= 0 && d.index < backend.device_count(),
+                  "{}: {} is on {}, but {} {} device(s) are present ({})", op, what, d.str(),
+                  backend.device_count(), backend.name(), backend.availability());
+}
+
 // Every operand given (optional ones are passed only when present) has memory, is well formed
-// and lies on one existing device of `backend`.
+// and lies on one existing device of `backend`. The backend is asked about a device only when it
+// differs from the first operand's, which was checked already.
 void check_operands(const Backend& backend, const char* op, std::initializer_list<Operand> operands,
                     bool same_index = true) {
   const Device* first = nullptr;
   for (const Operand& o : operands) {
     check_view(op, o.what, *o.view);
     const Device& d = o.view->device;
-    NEEDLE_CHECK_AS(DeviceError, d.type == backend.device_type(),
-                    "{}: {} is on {}, which the {} backend does not serve", op, o.what, d.str(),
-                    backend.name());
-    NEEDLE_CHECK_AS(DeviceError, d.index >= 0 && d.index < backend.device_count(),
-                    "{}: {} is on {}, but {} {} device(s) are present ({})", op, o.what, d.str(),
-                    backend.device_count(), backend.name(), backend.availability());
-    NEEDLE_CHECK(o.view->data != nullptr, "{}: {} is missing (no memory)", op, o.what);
-    if (first == nullptr) {
-      first = &d;
-    } else if (same_index) {
-      NEEDLE_CHECK_AS(DeviceError, d == *first,
+    if (first == nullptr || !same_index || d != *first) {
+      check_device(backend, op, o.what, d);
+      NEEDLE_CHECK_AS(DeviceError, first == nullptr || !same_index,
                       "{}: operands on different devices ({} and {}); all must be on one device",
                       op, first->str(), d.str());
     }
+    NEEDLE_CHECK(o.view->data != nullptr, "{}: {} is missing (no memory)", op, o.what);
+    if (first == nullptr) first = &d;
   }
 }
 
