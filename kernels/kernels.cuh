@@ -122,6 +122,12 @@ void launch_check_index_range(const ElementwiseArgs& args, long long lo, long lo
                               IndexCheckRecord* record, unsigned long long check,
                               cudaStream_t stream);
 
+// Softmax (or log_softmax with `log`) along the middle axis of a dense float32/float64 array seen
+// as (outer, n, inner), and its gradient from the output y (backend.h states the formulas).
+void launch_softmax(DType dtype, const void* x, void* y, int64_t outer, int64_t n, int64_t inner,
+                    bool log, cudaStream_t stream);
+void launch_softmax_backward(DType dtype, const void* y, const void* g, void* gx, int64_t outer,
+                             int64_t n, int64_t inner, bool log, cudaStream_t stream);
 // Fused optimizer updates over dense float32/float64 arrays of n elements, in place; the
 // formulas are the CPU backend's (backends/cpu/optimizer_steps.cc). `u` is null without
 // momentum. For Adam the host precomputes step_size = lr / (1 - beta1^t),

@@ -148,6 +148,17 @@ NEEDLE_SCALAR_FN unary_result_t<OP, T> unary_fn(T x) {
     return std::log1p(x);
   } else if constexpr (OP == UnaryOp::Expm1) {
     return std::expm1(x);
+  } else if constexpr (OP == UnaryOp::Erf) {
+    return std::erf(x);
+  } else if constexpr (OP == UnaryOp::Gelu) {
+    // x * Phi(x), Phi the standard normal CDF = (1 + erf(x / sqrt 2)) / 2 (PyTorch's default).
+    return T{0.5} * x * (T{1} + std::erf(x * T{0.70710678118654752440}));
+  } else if constexpr (OP == UnaryOp::GeluTanh) {
+    // PyTorch's approximate="tanh": Phi(x) ~ (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2.
+    return T{0.5} * x *
+           (T{1} + std::tanh(T{0.79788456080286535588} * (x + T{0.044715} * x * x * x)));
+  } else if constexpr (OP == UnaryOp::Silu) {
+    return x / (T{1} + std::exp(-x));
   } else {
     static_assert(OP == UnaryOp::LogicalNot, "an op code of the list has no formula here");
     return x == T{0};

@@ -65,24 +65,27 @@ std::vector<double> channel_sums(const Planes& p, Row&& row_sums) {
   return sums;
 }
 
-// out[plane] = a[c] * first[plane] + b[c] * second[plane] + d[c] over every (image, channel)
-// plane, parallel over images; without `second`, b is not read (and may be empty).
+// out[plane] = a[c] * (x[plane] - m[c]) + b[c] * g[plane] + d[c] over every (image, channel)
+// plane, parallel over images; without `g`, b is not read (and may be empty). x is centered on
+// its channel's mean before the multiply, never folded into d: on a channel whose values are
+// all equal (one value per channel, say) x - m is exactly 0, where a * x + (d - a * m) would
+// leave the rounding error of two large terms.
 template <typename T>
-void channel_affine(const Planes& p, const T* first, const T* second, const std::vector<T>& a,
+void channel_affine(const Planes& p, const T* x, const T* m, const std::vector<T>& a, const T* g,
                     const std::vector<T>& b, const std::vector<T>& d, T* out) {
   const bool parallel = p.n * p.c * p.s >= kBatchNormParallelThreshold && max_threads() > 1;
 #pragma omp parallel for schedule(static) if (parallel)
   for (int64_t i = 0; i < p.n; ++i) {
     for (int64_t ch = 0; ch < p.c; ++ch) {
       const int64_t at = p.at(i, ch);
-      const T ac = a[static_cast<size_t>(ch)], dc = d[static_cast<size_t>(ch)];
-      if (second == nullptr) {
+      const T ac = a[static_cast<size_t>(ch)], dc = d[static_cast<size_t>(ch)], mc = m[ch];
+      if (g == nullptr) {
         for (int64_t k = 0; k < p.s; ++k)
-          out[at + k] = first[at + k] * ac + dc;
+          out[at + k] = (x[at + k] - mc) * ac + dc;
       } else {
         const T bc = b[static_cast<size_t>(ch)];
         for (int64_t k = 0; k < p.s; ++k)
-          out[at + k] = first[at + k] * ac + second[at + k] * bc + dc;
+          out[at + k] = (x[at + k] - mc) * ac + g[at + k] * bc + dc;
       }
     }
   }
@@ -135,9 +138,10 @@ void forward_typed(const StridedView& xv, const StridedView& wv, const StridedVi
     vv.ptr<T>()[ch] = static_cast<T>(var);
     const double sc = (w != nullptr ? static_cast<double>(w[ch]) : 1.0) / std::sqrt(var + eps);
     scale[c] = static_cast<T>(sc);
-    shift[c] = static_cast<T>((b != nullptr ? static_cast<double>(b[ch]) : 0.0) - mean[c] * sc);
+    shift[c] = static_cast<T>(b != nullptr ? static_cast<double>(b[ch]) : 0.0);
   }
-  channel_affine<T>(p, x, nullptr, scale, {}, shift, yv.ptr<T>());
+  // Centered on the stored (rounded) mean, so that a channel of equal values gives exactly bias.
+  channel_affine<T>(p, x, mv.ptr<T>(), scale, nullptr, {}, shift, yv.ptr<T>());
 }
 
 template <typename T>
@@ -171,17 +175,17 @@ void backward_typed(const StridedView& gv, const StridedView& xv, const StridedV
   for (int64_t ch = 0; ch < p.c; ++ch) {
     const size_t at = static_cast<size_t>(ch);
     const double sum_g = sums[at], sum_gx = sums[static_cast<size_t>(p.c) + at];
-    const double m = mean[ch], is = invstd[ch];
+    const double is = invstd[ch];
     dbv.ptr<T>()[ch] = static_cast<T>(sum_g);
     dwv.ptr<T>()[ch] = static_cast<T>(sum_gx * is);
-    // dx = w is (g - sum_g / n - (x - m) is^2 sum_gx / n) = a g + c x + d per channel.
+    // dx = w is (g - sum_g / n - (x - m) is^2 sum_gx / n) = a g + c (x - m) + d per channel.
     const double scale = (w != nullptr ? static_cast<double>(w[ch]) : 1.0) * is;
     const double k_x = sum_gx * is * is / count;
     a[at] = static_cast<T>(scale);
     c[at] = static_cast<T>(-scale * k_x);
-    d[at] = static_cast<T>(scale * (m * k_x - sum_g / count));
+    d[at] = static_cast<T>(-scale * sum_g / count);
   }
-  if (dxv.data != nullptr) channel_affine<T>(p, g, x, a, c, d, dxv.ptr<T>());
+  if (dxv.data != nullptr) channel_affine<T>(p, x, mean, c, g, a, d, dxv.ptr<T>());
 }
 
 }  // namespace

@@ -51,6 +51,9 @@ class CpuBackend : public Backend {
                  const StridedView& out) override;
 
   void do_matmul(const StridedView& a, const StridedView& b, const StridedView& out) override;
+  void do_softmax(const StridedView& a, int64_t axis, bool log, const StridedView& out) override;
+  void do_softmax_backward(const StridedView& out, const StridedView& grad_out, int64_t axis,
+                           bool log, const StridedView& grad_input) override;
 
   // One pass for the statistics, one for the output; parallel over channels (batch_norm.cc).
   void do_batch_norm_forward(const StridedView& x, const StridedView& weight,

@@ -99,6 +99,9 @@ class CudaBackend : public Backend {
 
   // matmul.cc: cuBLAS.
   void do_matmul(const StridedView& a, const StridedView& b, const StridedView& out) override;
+  void do_softmax(const StridedView& a, int64_t axis, bool log, const StridedView& out) override;
+  void do_softmax_backward(const StridedView& out, const StridedView& grad_out, int64_t axis,
+                           bool log, const StridedView& grad_input) override;
 
   // conv2d.cc: cuDNN; in a build without cuDNN they throw DeviceError saying so.
   Conv2dSaved do_conv2d_forward(const StridedView& input, const StridedView& weight,

@@ -348,6 +348,76 @@ void ReferenceBackend::do_reduce(ReduceOp op, const StridedView& a, const Axes& 
   if (!known) unknown_op("reduce", op);
 }
 
+// --- softmax -----------------------------------------------------------------------------------
+
+namespace {
+// Calls fn(positions of one row's n elements in v) for every row along `axis`.
+template <typename Fn>
+void for_each_row(const StridedView& v, int64_t axis, Fn&& fn) {
+  Shape kept = v.shape;
+  const auto ax = static_cast<size_t>(axis);
+  const int64_t n = kept[ax];
+  kept[ax] = 1;
+  for_each_index(kept, [&](const Index& o) {
+    std::vector<int64_t> positions;
+    for (int64_t j = 0; j < n; ++j)
+      positions.push_back(at(v, o) + j * v.strides[ax]);
+    fn(positions);
+  });
+}
+}  // namespace
+
+// The textbook formulas in double: m = max x, s = sum exp(x - m); y = exp(x - m) / s or
+// (x - m) - log s. A NaN or +inf in the row, or a row of only -inf, makes it NaN.
+void ReferenceBackend::do_softmax(const StridedView& a, int64_t axis, bool log,
+                                  const StridedView& out) {
+  with_floating("softmax", a.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for_each_row(a, axis, [&](const std::vector<int64_t>& row) {
+      std::vector<double> x;
+      for (int64_t pos : row)
+        x.push_back(static_cast<double>(load<T>(a, pos)));
+      double m = -std::numeric_limits<double>::infinity();
+      bool nan = false;
+      for (double v : x) {
+        nan = nan || std::isnan(v);
+        m = std::max(m, v);
+      }
+      double s = 0.0;
+      for (double v : x)
+        s += std::exp(v - m);
+      for (size_t j = 0; j < x.size(); ++j) {
+        const double y = nan   ? std::nan("")
+                         : log ? (x[j] - m) - std::log(s)
+                               : std::exp(x[j] - m) / s;
+        store<T>(out, row[j] - a.offset + out.offset, static_cast<T>(y));
+      }
+    });
+  });
+}
+
+void ReferenceBackend::do_softmax_backward(const StridedView& out, const StridedView& grad_out,
+                                           int64_t axis, bool log, const StridedView& grad_input) {
+  with_floating("softmax_backward", out.dtype, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for_each_row(out, axis, [&](const std::vector<int64_t>& row) {
+      // The views are compact and of one shape: the same position less the offsets.
+      auto in = [&](const StridedView& v, int64_t pos) { return pos - out.offset + v.offset; };
+      double s = 0.0;
+      for (int64_t pos : row) {
+        const double g = static_cast<double>(load<T>(grad_out, in(grad_out, pos)));
+        s += log ? g : g * static_cast<double>(load<T>(out, pos));
+      }
+      for (int64_t pos : row) {
+        const double y = static_cast<double>(load<T>(out, pos));
+        const double g = static_cast<double>(load<T>(grad_out, in(grad_out, pos)));
+        store<T>(grad_input, in(grad_input, pos),
+                 static_cast<T>(log ? g - std::exp(y) * s : y * (g - s)));
+      }
+    });
+  });
+}
+
 // --- linear algebra ----------------------------------------------------------------------------
 
 void ReferenceBackend::do_matmul(const StridedView& a, const StridedView& b,

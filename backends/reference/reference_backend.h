@@ -59,6 +59,9 @@ class ReferenceBackend : public Backend {
   void do_reduce(ReduceOp op, const StridedView& a, const Axes& axes,
                  const StridedView& out) override;
   void do_matmul(const StridedView& a, const StridedView& b, const StridedView& out) override;
+  void do_softmax(const StridedView& a, int64_t axis, bool log, const StridedView& out) override;
+  void do_softmax_backward(const StridedView& out, const StridedView& grad_out, int64_t axis,
+                           bool log, const StridedView& grad_input) override;
 
   // Direct convolution loops; nothing is saved for the backward pass.
   Conv2dSaved do_conv2d_forward(const StridedView& input, const StridedView& weight,

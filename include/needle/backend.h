@@ -98,6 +98,14 @@ int64_t conv_output_size(int64_t input, int64_t kernel, int64_t stride, int64_t 
 Shape conv2d_output_shape(const Shape& input, const Shape& weight, const Conv2dParams& params,
                           const char* op = "conv2d");
 
+// A compact array seen around one of its axes as (outer, n, inner): n values along `axis`,
+// inner apart, at each of outer * inner positions. How the softmax kernels walk their rows.
+struct AxisSplit {
+  int64_t outer = 1, n = 1, inner = 1;
+  int64_t rows() const { return outer * inner; }
+};
+AxisSplit split_at_axis(const Shape& shape, int64_t axis);
+
 // One host -> device copy of an asynchronous upload (Backend::upload_async).
 struct HostToDeviceCopy {
   const void* host = nullptr;  // pinned memory from Backend::allocate_pinned_host
@@ -250,6 +258,19 @@ class Backend {
   // A view whose last two axes are transposed is passed to BLAS as a transpose flag.
   void matmul(const StridedView& a, const StridedView& b, const StridedView& out);
 
+  // --- softmax ------------------------------------------------------------------------------
+  // out = softmax(a) along `axis` (exp(a - max) / sum(exp(a - max)), each row shifted by its
+  // maximum so no exp overflows), or log_softmax(a) = a - max - log(sum(exp(a - max))) with
+  // `log`. a and out are compact, of one shape and one floating dtype; 0 <= axis < ndim. A row
+  // holding +inf or only -inf gives NaN, as in PyTorch.
+  void softmax(const StridedView& a, int64_t axis, bool log, const StridedView& out);
+  // The gradient through it from its output: with y = out of softmax,
+  // grad_input = y * (grad_out - sum(grad_out * y)); with y = out of log_softmax,
+  // grad_input = grad_out - exp(y) * sum(grad_out), sums along `axis`. All views compact, of
+  // one shape and floating dtype.
+  void softmax_backward(const StridedView& out, const StridedView& grad_out, int64_t axis, bool log,
+                        const StridedView& grad_input);
+
   // --- convolution (BackendFeature::Conv2d) --------------------------------------------------
   // Compact views of one floating dtype, shapes as conv2d_output_shape says; outputs are fully
   // overwritten. out (N, O, Ho, Wo) = conv(input (N, C, H, W), weight (O, C / groups, kh, kw)) +
@@ -343,6 +364,10 @@ class Backend {
                          const StridedView& out) = 0;
   // Never called with k == 0 either (the front writes the zeros).
   virtual void do_matmul(const StridedView& a, const StridedView& b, const StridedView& out) = 0;
+
+  virtual void do_softmax(const StridedView& a, int64_t axis, bool log, const StridedView& out) = 0;
+  virtual void do_softmax_backward(const StridedView& out, const StridedView& grad_out,
+                                   int64_t axis, bool log, const StridedView& grad_input) = 0;
 
   virtual void* do_allocate_pinned_host(size_t nbytes);
   virtual void do_free_pinned_host(void* ptr);

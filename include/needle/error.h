@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -37,11 +38,26 @@ class IOError : public Error {
 
 }  // namespace needle
 
-// Throws `ErrorType` with a fmt-formatted message when `cond` is false. Used for checks a
-// user can trigger; internal invariants use the same macro so nothing ever aborts.
-#define NEEDLE_CHECK_AS(ErrorType, cond, ...)               \
-  do {                                                      \
-    if (!(cond)) throw ErrorType(fmt::format(__VA_ARGS__)); \
+namespace needle::detail {
+
+// The failing branch of NEEDLE_CHECK_AS, out of line and cold: the message is formatted only on
+// failure, and the formatting code stays out of the checking function, which stays small enough
+// to inline (the dispatch front runs about ten checks per kernel call, on every small op).
+template <typename ErrorType, typename... Args>
+[[noreturn, gnu::cold, gnu::noinline]] void throw_formatted(fmt::format_string<Args...> format,
+                                                            Args&&... args) {
+  throw ErrorType(fmt::format(format, std::forward<Args>(args)...));
+}
+
+}  // namespace needle::detail
+
+// Throws `ErrorType` with a fmt-formatted message when `cond` is false; the message's arguments
+// are evaluated only then. Used for checks a user can trigger; internal invariants use the same
+// macro so nothing ever aborts.
+#define NEEDLE_CHECK_AS(ErrorType, cond, ...)                    \
+  do {                                                           \
+    if (!(cond)) [[unlikely]]                                    \
+      ::needle::detail::throw_formatted<ErrorType>(__VA_ARGS__); \
   } while (0)
 
 #define NEEDLE_CHECK(cond, ...) NEEDLE_CHECK_AS(::needle::Error, cond, __VA_ARGS__)

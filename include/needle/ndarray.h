@@ -189,6 +189,11 @@ NDArray reciprocal(const NDArray& a);
 // log(1 + a) and exp(a) - 1, accurate where a is tiny (where 1 + a rounds to 1).
 NDArray log1p(const NDArray& a);
 NDArray expm1(const NDArray& a);
+// erf, and gelu (exact), gelu_tanh (its tanh approximation) and silu: ops.h says more.
+NDArray erf(const NDArray& a);
+NDArray gelu(const NDArray& a);
+NDArray gelu_tanh(const NDArray& a);
+NDArray silu(const NDArray& a);
 // a == 0, as a Bool array.
 NDArray logical_not(const NDArray& a);
 
@@ -207,6 +212,11 @@ NDArray gt(const NDArray& a, double s);
 NDArray ge(const NDArray& a, double s);
 // cond ? a : b with broadcasting; cond is Bool.
 NDArray where(const NDArray& cond, const NDArray& a, const NDArray& b);
+
+// softmax and log_softmax along one axis (negative counts from the end) of a floating array,
+// in one fused backend kernel (Backend::softmax); the result is compact.
+NDArray softmax(const NDArray& a, int64_t axis = -1);
+NDArray log_softmax(const NDArray& a, int64_t axis = -1);
 
 // --- reductions (axes = {} means all axes; negative axes count from the end) ---------------
 // sum of bool, uint8 and int32 arrays gives int64, as in PyTorch; other reductions keep dtype.

@@ -40,6 +40,10 @@
   X(Reciprocal, "reciprocal", Floating, SameAsInput) \
   X(Log1p, "log1p", Floating, SameAsInput)           \
   X(Expm1, "expm1", Floating, SameAsInput)           \
+  X(Erf, "erf", Floating, SameAsInput)               \
+  X(Gelu, "gelu", Floating, SameAsInput)             \
+  X(GeluTanh, "gelu_tanh", Floating, SameAsInput)    \
+  X(Silu, "silu", Floating, SameAsInput)             \
   X(LogicalNot, "logical_not", Any, Bool)
 
 // Binary ops take two operands of one dtype (or one operand and a scalar converted to it).

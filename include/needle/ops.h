@@ -48,8 +48,27 @@ Tensor reciprocal(const Tensor& a);
 // log(1 + a) and exp(a) - 1, accurate where a is tiny (where 1 + a rounds to 1).
 Tensor log1p(const Tensor& a);
 Tensor expm1(const Tensor& a);
+// The error function, and the activations of Transformers: gelu(x) = x Phi(x), Phi the standard
+// normal CDF (PyTorch's F.gelu; GeluApproximation::Tanh is its approximate="tanh"), and
+// silu(x) = x sigmoid(x) (F.silu, "swish").
+Tensor erf(const Tensor& a);
+enum class GeluApproximation { None, Tanh };
+Tensor gelu(const Tensor& a, GeluApproximation approximate = GeluApproximation::None);
+Tensor silu(const Tensor& a);
 // Elementwise maximum; where a == b each side gets half the gradient (as PyTorch).
 Tensor maximum(const Tensor& a, const Tensor& b);
+
+// --- masking ----------------------------------------------------------------------------------
+// cond ? a : b elementwise with broadcasting (torch.where). cond is a Bool tensor and gets no
+// gradient; a and b get g where cond holds (does not).
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+// a with `value` wherever mask (Bool, broadcast to a's shape) is true (Tensor.masked_fill).
+Tensor masked_fill(const Tensor& a, const Tensor& mask, double value);
+// The lower / upper triangle of the last two axes (torch.tril / torch.triu): element (i, j) is
+// kept where j - i <= k (tril) or j - i >= k (triu), and is 0 elsewhere. tril(ones(T, T)) is the
+// causal mask of attention.
+Tensor tril(const Tensor& a, int64_t k = 0);
+Tensor triu(const Tensor& a, int64_t k = 0);
 
 // --- reductions --------------------------------------------------------------------------------
 Tensor sum(const Tensor& a, const Axes& axes = {}, bool keepdims = false);
@@ -58,6 +77,11 @@ Tensor mean(const Tensor& a, const Axes& axes = {}, bool keepdims = false);
 Tensor max(const Tensor& a, const Axes& axes = {}, bool keepdims = false);
 // log(sum(exp(a))) over the axes, computed as m + log(sum(exp(a - m))) with m the maximum.
 Tensor logsumexp(const Tensor& a, const Axes& axes = {}, bool keepdims = false);
+// softmax(a) = exp(a - logsumexp(a)) and log_softmax(a) = a - logsumexp(a) along `axis`
+// (negative counts from the end), each one fused kernel forward and backward (F.softmax,
+// F.log_softmax). A row holding +inf, NaN or only -inf gives NaN, as in PyTorch.
+Tensor softmax(const Tensor& a, int64_t axis = -1);
+Tensor log_softmax(const Tensor& a, int64_t axis = -1);
 
 // --- linear algebra ----------------------------------------------------------------------------
 // 1-D and 2-D as NumPy; N-D batched with broadcasting of the batch dims.

@@ -14,6 +14,28 @@
 namespace needle {
 namespace {
 
+// The checks run on every kernel call, so each is a cheap test first; only a failing one goes on
+// to find and format the error (the formatting itself is out of line, error.h).
+
+[[gnu::always_inline]] inline bool same_shape(const Shape& a, const Shape& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+// One stride per axis, the stated rank limit, no negative size, memory present.
+[[gnu::always_inline]] inline bool well_formed(const StridedView& v) {
+  const size_t nd = v.shape.size();
+  if (v.strides.size() != nd || nd > static_cast<size_t>(kMaxDims) || v.data == nullptr)
+    return false;
+  for (int64_t s : v.shape) {
+    if (s < 0) return false;
+  }
+  return true;
+}
+
 // A view's own consistency: one stride per axis, the stated rank limit.
 void check_view(const char* op, const char* what, const StridedView& v) {
   NEEDLE_CHECK_AS(ShapeError, v.strides.size() == v.shape.size(),
@@ -34,6 +56,10 @@ struct Operand {
 };
 
 // `d` is a device of `backend` that exists.
+[[gnu::always_inline]] inline bool device_exists(const Backend& backend, const Device& d) {
+  return d.type == backend.device_type() && d.index >= 0 && d.index < backend.device_count();
+}
+
 void check_device(const Backend& backend, const char* op, const char* what, const Device& d) {
   NEEDLE_CHECK_AS(DeviceError, d.type == backend.device_type(),
                   "{}: {} is on {}, which the {} backend does not serve", op, what, d.str(),
@@ -43,11 +69,10 @@ void check_device(const Backend& backend, const char* op, const char* what, cons
                   backend.device_count(), backend.name(), backend.availability());
 }
 
-// Every operand given (optional ones are passed only when present) has memory, is well formed
-// and lies on one existing device of `backend`. The backend is asked about a device only when it
-// differs from the first operand's, which was checked already.
-void check_operands(const Backend& backend, const char* op, std::initializer_list<Operand> operands,
-                    bool same_index = true) {
+// The error of check_operands, found again the slow way, in the order a reader expects.
+[[noreturn, gnu::cold, gnu::noinline]] void throw_operand_error(
+    const Backend& backend, const char* op, std::initializer_list<Operand> operands,
+    bool same_index) {
   const Device* first = nullptr;
   for (const Operand& o : operands) {
     check_view(op, o.what, *o.view);
@@ -61,6 +86,24 @@ void check_operands(const Backend& backend, const char* op, std::initializer_lis
     NEEDLE_CHECK(o.view->data != nullptr, "{}: {} is missing (no memory)", op, o.what);
     if (first == nullptr) first = &d;
   }
+  throw Error(fmt::format("{}: invalid operands", op));  // not reached: a check above threw
+}
+
+// Every operand given (optional ones are passed only when present) has memory, is well formed
+// and lies on one existing device of `backend` (with `same_index` false, on devices of it that
+// may differ: copy). The backend is asked about a device only when it differs from the first
+// operand's, which was checked already.
+[[gnu::always_inline]] inline void check_operands(const Backend& backend, const char* op,
+                                                  std::initializer_list<Operand> operands,
+                                                  bool same_index = true) {
+  const Device& first = operands.begin()->view->device;
+  bool ok = device_exists(backend, first);
+  for (const Operand& o : operands) {
+    const Device& d = o.view->device;
+    ok = ok && well_formed(*o.view) && (d == first || (!same_index && device_exists(backend, d)));
+  }
+  if (!ok) [[unlikely]]
+    throw_operand_error(backend, op, operands, same_index);
 }
 
 // Optional views (a bias, a gradient not asked for) are absent: data == nullptr.
@@ -68,9 +111,10 @@ bool present(const StridedView& v) {
   return v.data != nullptr;
 }
 
-void check_shape(const char* op, const char* what, const StridedView& v, const Shape& expected) {
-  NEEDLE_CHECK_AS(ShapeError, v.shape == expected, "{}: {} has shape {}, expected {}", op, what,
-                  shape_str(v.shape), shape_str(expected));
+[[gnu::always_inline]] inline void check_shape(const char* op, const char* what,
+                                               const StridedView& v, const Shape& expected) {
+  NEEDLE_CHECK_AS(ShapeError, same_shape(v.shape, expected), "{}: {} has shape {}, expected {}", op,
+                  what, shape_str(v.shape), shape_str(expected));
 }
 
 void check_dtype(const char* op, const char* what, const StridedView& v, DType expected) {
@@ -331,6 +375,42 @@ void Backend::matmul(const StridedView& a, const StridedView& b, const StridedVi
     return;
   }
   do_matmul(a, b, out);
+}
+
+// --- softmax -----------------------------------------------------------------------------------
+
+namespace {
+// Compact views of one shape and floating dtype, with `axis` one of their axes.
+void check_softmax_views(const char* op, int64_t axis, std::initializer_list<Operand> views) {
+  const StridedView& first = *views.begin()->view;
+  check_floating(op, first.dtype);
+  NEEDLE_CHECK_AS(ShapeError, axis >= 0 && axis < first.ndim(),
+                  "{}: axis {} out of range for {} dimensions", op, axis, first.ndim());
+  for (const Operand& o : views) {
+    check_shape(op, o.what, *o.view, first.shape);
+    check_dtype(op, o.what, *o.view, first.dtype);
+    check_compact(op, o.what, *o.view);
+  }
+}
+}  // namespace
+
+void Backend::softmax(const StridedView& a, int64_t axis, bool log, const StridedView& out) {
+  const char* op = log ? "log_softmax" : "softmax";
+  check_operands(*this, op, {{"output", &out}, {"input", &a}});
+  check_softmax_views(op, axis, {{"input", &a}, {"output", &out}});
+  if (out.numel() == 0) return;
+  do_softmax(a, axis, log, out);
+}
+
+void Backend::softmax_backward(const StridedView& out, const StridedView& grad_out, int64_t axis,
+                               bool log, const StridedView& grad_input) {
+  const char* op = log ? "log_softmax_backward" : "softmax_backward";
+  check_operands(*this, op,
+                 {{"grad_input", &grad_input}, {"output", &out}, {"grad_out", &grad_out}});
+  check_softmax_views(op, axis,
+                      {{"output", &out}, {"grad_out", &grad_out}, {"grad_input", &grad_input}});
+  if (grad_input.numel() == 0) return;
+  do_softmax_backward(out, grad_out, axis, log, grad_input);
 }
 
 // --- convolution -------------------------------------------------------------------------------

@@ -215,6 +215,18 @@ NDArray log1p(const NDArray& a) {
 NDArray expm1(const NDArray& a) {
   return unary(UnaryOp::Expm1, a);
 }
+NDArray erf(const NDArray& a) {
+  return unary(UnaryOp::Erf, a);
+}
+NDArray gelu(const NDArray& a) {
+  return unary(UnaryOp::Gelu, a);
+}
+NDArray gelu_tanh(const NDArray& a) {
+  return unary(UnaryOp::GeluTanh, a);
+}
+NDArray silu(const NDArray& a) {
+  return unary(UnaryOp::Silu, a);
+}
 NDArray logical_not(const NDArray& a) {
   return unary(UnaryOp::LogicalNot, a);
 }
@@ -254,6 +266,27 @@ NDArray gt(const NDArray& a, double s) {
 }
 NDArray ge(const NDArray& a, double s) {
   return binary(BinaryOp::Ge, a, s);
+}
+
+namespace {
+NDArray softmax_along(const NDArray& a, int64_t axis, bool log) {
+  const char* op = log ? "log_softmax" : "softmax";
+  NEEDLE_CHECK(a.defined(), "{}: undefined array", op);
+  check_floating(a.dtype(), op);
+  NEEDLE_CHECK_AS(ShapeError, a.ndim() >= 1, "{}: needs at least one dimension, got a scalar", op);
+  const int64_t ax = normalize_axis(axis, a.ndim(), op);
+  const NDArray in = a.compact();
+  NDArray out = NDArrayAccess::empty(Shape(a.shape()), a.dtype(), a.device());
+  backend_for(a.device()).softmax(in.view(), ax, log, out.view());
+  return out;
+}
+}  // namespace
+
+NDArray softmax(const NDArray& a, int64_t axis) {
+  return softmax_along(a, axis, /*log=*/false);
+}
+NDArray log_softmax(const NDArray& a, int64_t axis) {
+  return softmax_along(a, axis, /*log=*/true);
 }
 
 NDArray where(const NDArray& cond, const NDArray& a, const NDArray& b) {

@@ -1,5 +1,6 @@
-// Values (not just gradients) of the indexing and joining ops: one_hot, gather, split, stack,
-// concatenate, flip, dilate/undilate, slicing with negative steps.
+// Values (not just gradients) of the indexing, masking and joining ops: one_hot, gather,
+// where, masked_fill, tril/triu, split, stack, concatenate, flip, dilate/undilate, slicing with
+// negative steps.
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -23,6 +24,39 @@ TEST(Indexing, OneHot) {
   EXPECT_THROW(one_hot(ints({4}, {1}), 4), IndexError);
   EXPECT_THROW(one_hot(ints({-1}, {1}), 4), IndexError);
   EXPECT_THROW(one_hot(Tensor({1.f}), 4), DTypeError);
+}
+
+Tensor bools(std::vector<uint8_t> v, Shape shape) {
+  return Tensor(NDArray::from_vector(v, shape).astype(DType::Bool));
+}
+
+TEST(Masking, WhereSelectsAndRoutesGradients) {
+  Tensor a = Tensor::from_vector(std::vector<float>{1, 2, 3, 4}, {2, 2}, cpu(), true);
+  Tensor b = Tensor::from_vector(std::vector<float>{10, 20}, {2}, cpu(), true);
+  Tensor y = where(bools({1, 0, 0, 1}, {2, 2}), a, b);  // b broadcasts over rows
+  EXPECT_EQ(y.to_vector<float>(), (std::vector<float>{1, 20, 10, 4}));
+  sum(y * Tensor::from_vector(std::vector<float>{1, 2, 3, 4}, {2, 2})).backward();
+  EXPECT_EQ(a.grad().to_vector<float>(), (std::vector<float>{1, 0, 0, 4}));
+  EXPECT_EQ(b.grad().to_vector<float>(), (std::vector<float>{3, 2}));
+  EXPECT_THROW(where(a, a, b), DTypeError);
+  EXPECT_THROW(where(bools({1, 0, 1}, {3}), a, b), ShapeError);
+}
+
+TEST(Masking, MaskedFillAndTriangles) {
+  Tensor a = Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {2, 3}, cpu(), true);
+  Tensor m = masked_fill(a, bools({0, 1, 1}, {3}), -1e9);
+  EXPECT_EQ(m.to_vector<float>(), (std::vector<float>{1, -1e9f, -1e9f, 4, -1e9f, -1e9f}));
+  sum(m).backward();
+  EXPECT_EQ(a.grad().to_vector<float>(), (std::vector<float>{1, 0, 0, 1, 0, 0}));
+  EXPECT_THROW(masked_fill(a, bools({1, 0, 1, 0, 1, 0}, {6, 1}), 0.0), ShapeError);
+  EXPECT_THROW(masked_fill(a, a, 0.0), DTypeError);
+
+  Tensor sq = Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6, 7, 8, 9}, {3, 3});
+  EXPECT_EQ(tril(sq).to_vector<float>(), (std::vector<float>{1, 0, 0, 4, 5, 0, 7, 8, 9}));
+  EXPECT_EQ(triu(sq).to_vector<float>(), (std::vector<float>{1, 2, 3, 0, 5, 6, 0, 0, 9}));
+  EXPECT_EQ(tril(sq, -1).to_vector<float>(), (std::vector<float>{0, 0, 0, 4, 0, 0, 7, 8, 0}));
+  EXPECT_EQ(triu(a, 1).to_vector<float>(), (std::vector<float>{0, 2, 3, 0, 0, 6}));
+  EXPECT_THROW(tril(Tensor::from_vector(std::vector<float>{1, 2}, {2})), ShapeError);
 }
 
 TEST(Indexing, GatherMatchesTorch) {

@@ -211,5 +211,37 @@ TEST_P(ConformanceBatchNorm, ForwardAndBackward) {
   }
 }
 
+// A channel whose values are all equal (here: one image of 1x1 maps, one value per channel)
+// normalizes to exactly 0, so y is exactly the bias, in float32 too, however large the values:
+// the kernel must center x on the mean rather than fold the mean into a shift (the CPU's fused
+// kernel gave -6.1e-5 for a bias of 0 before it did).
+TEST_P(ConformanceBatchNorm, EqualValuesGiveExactlyTheBias) {
+  // Dyadic values, so that any backend's sum of a channel is exact and its mean is the value;
+  // the old fold a * x + (b - a * mean) still rounds, because a = weight / sqrt(eps) is not.
+  const std::vector<double> values = {1000.125, -3.25, 7.75, 123456.5};
+  const std::vector<double> biases = {0.25, -1.5, 0.0, 3.0};
+  for (DType dt : {DType::Float32, DType::Float64}) {
+    for (const Shape& xs : {Shape{1, 4}, Shape{3, 4, 1, 1}}) {
+      const int64_t n = numel(xs), c = 4;
+      std::vector<double> xv(static_cast<size_t>(n));
+      for (int64_t i = 0; i < n; ++i)
+        xv[static_cast<size_t>(i)] = values[static_cast<size_t>(i % c)];
+      Buffer x = buffer(dt, n), w = buffer(dt, c), b = buffer(dt, c), y = buffer(dt, n),
+             mean = buffer(dt, c), var = buffer(dt, c);
+      x.upload(Host::of(dt, xv));
+      w.upload(Host::of(dt, {2.0, 0.5, 1.0, 4.0}));
+      b.upload(Host::of(dt, biases));
+      backend().batch_norm_forward(x.dense(xs), w.dense({c}), b.dense({c}), 1e-5, y.dense(xs),
+                                   mean.dense({c}), var.dense({c}));
+      const std::vector<double> got = y.download().values();
+      for (int64_t i = 0; i < n; ++i) {
+        EXPECT_EQ(got[static_cast<size_t>(i)], biases[static_cast<size_t>(i % c)])
+            << "batch_norm " << shape_str(xs) << " " << dtype_name(dt) << " element " << i;
+      }
+      EXPECT_EQ(var.download().values(), (std::vector<double>{0, 0, 0, 0}));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace needle::conformance

@@ -83,6 +83,17 @@ T unary_ref(UnaryOp op, T x) {
       return std::log1p(x);
     case UnaryOp::Expm1:
       return std::expm1(x);
+    case UnaryOp::Erf:
+      return std::erf(x);
+    case UnaryOp::Gelu:  // x Phi(x), here through erfc: Phi(x) = erfc(-x / sqrt 2) / 2
+      return x * std::erfc(-x / std::sqrt(T{2})) / T{2};
+    case UnaryOp::GeluTanh: {
+      const T pi = T{3.14159265358979323846};
+      return x / T{2} *
+             (T{1} + std::tanh(std::sqrt(T{2} / pi) * (x + T{0.044715} * std::pow(x, T{3}))));
+    }
+    case UnaryOp::Silu:
+      return x / (T{1} + std::exp(-x));
     case UnaryOp::LogicalNot:
       return x == 0;
   }

@@ -1,4 +1,5 @@
-// ReLU, Tanh, Sigmoid, Identity, Flatten and Residual against PyTorch reference values.
+// ReLU, Tanh, Sigmoid, GELU (exact and tanh), SiLU, Softmax, LogSoftmax, Identity, Flatten and
+// Residual against PyTorch reference values.
 #include <gtest/gtest.h>
 
 #include "needle/needle.h"
@@ -38,6 +39,45 @@ TEST(Activation, Tanh) {
 TEST(Activation, Sigmoid) {
   check_activation(ndl::nn::Sigmoid(), nn_ref::sigmoid_x, nn_ref::sigmoid_x_shape,
                    nn_ref::sigmoid_y, nn_ref::sigmoid_g, nn_ref::sigmoid_dx);
+}
+
+TEST(Activation, GELU) {
+  check_activation(ndl::nn::GELU(), nn_ref::gelu_x, nn_ref::gelu_x_shape, nn_ref::gelu_y,
+                   nn_ref::gelu_g, nn_ref::gelu_dx);
+}
+
+TEST(Activation, GELUTanh) {
+  ndl::nn::GELU module(ndl::GeluApproximation::Tanh);
+  EXPECT_EQ(module->extra_repr(), "approximate='tanh'");
+  check_activation(module, nn_ref::gelu_tanh_x, nn_ref::gelu_tanh_x_shape, nn_ref::gelu_tanh_y,
+                   nn_ref::gelu_tanh_g, nn_ref::gelu_tanh_dx);
+}
+
+TEST(Activation, SiLU) {
+  check_activation(ndl::nn::SiLU(), nn_ref::silu_x, nn_ref::silu_x_shape, nn_ref::silu_y,
+                   nn_ref::silu_g, nn_ref::silu_dx);
+}
+
+TEST(Activation, Softmax) {
+  check_activation(ndl::nn::Softmax(), nn_ref::softmax_x, nn_ref::softmax_x_shape,
+                   nn_ref::softmax_y, nn_ref::softmax_g, nn_ref::softmax_dx);
+  check_activation(ndl::nn::Softmax(1), nn_ref::softmax_dim1_x, nn_ref::softmax_dim1_x_shape,
+                   nn_ref::softmax_dim1_y, nn_ref::softmax_dim1_g, nn_ref::softmax_dim1_dx);
+}
+
+TEST(Activation, LogSoftmax) {
+  check_activation(ndl::nn::LogSoftmax(), nn_ref::log_softmax_x, nn_ref::log_softmax_x_shape,
+                   nn_ref::log_softmax_y, nn_ref::log_softmax_g, nn_ref::log_softmax_dx);
+  check_activation(ndl::nn::LogSoftmax(1), nn_ref::log_softmax_dim1_x,
+                   nn_ref::log_softmax_dim1_x_shape, nn_ref::log_softmax_dim1_y,
+                   nn_ref::log_softmax_dim1_g, nn_ref::log_softmax_dim1_dx);
+}
+
+TEST(Activation, SoftmaxRejectsBadAxesAndDtypes) {
+  auto x = tensor({1, 2, 3, 4}, {2, 2}, false);
+  EXPECT_THROW(ndl::softmax(x, 2), ndl::ShapeError);
+  EXPECT_THROW(ndl::log_softmax(x, -3), ndl::ShapeError);
+  EXPECT_THROW(ndl::softmax(ndl::Tensor(ndl::NDArray::arange(4)), 0), ndl::DTypeError);
 }
 
 TEST(Activation, IdentityReturnsInput) {

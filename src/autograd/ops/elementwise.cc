@@ -1,6 +1,6 @@
 // Elementwise ops: arithmetic with broadcasting (tensor-tensor, tensor-scalar, scalar-tensor),
 // negate, pow by a scalar, exp, log, sqrt, relu, tanh, sigmoid, sin, cos, reciprocal, log1p,
-// expm1, maximum. Each op's forward and
+// expm1, erf, gelu (exact and tanh), silu, maximum. Each op's forward and
 // gradient sit together; gradients of broadcast inputs are summed back to the input's shape.
 #include <vector>
 
@@ -221,6 +221,58 @@ struct Expm1Op final : Op {
   Grads gradient(const Tensor& g, const Tensor& out) const override { return {g * (out + 1.0)}; }
 };
 
+constexpr double kTwoOverSqrtPi = 1.12837916709551257390;  // 2 / sqrt(pi)
+constexpr double kInvSqrt2 = 0.70710678118654752440;       // 1 / sqrt(2)
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;     // 1 / sqrt(2 pi)
+constexpr double kSqrt2OverPi = 0.79788456080286535588;    // sqrt(2 / pi)
+constexpr double kGeluTanhCubic = 0.044715;
+
+struct ErfOp final : Op {
+  const char* name() const override { return "erf"; }
+  NDArray compute(const NDArray& a) const { return needle::erf(a); }
+  Grads gradient(const Tensor& g, const Tensor& out) const override {
+    const Tensor& a = input(out, 0);
+    return {g * (exp(-(a * a)) * kTwoOverSqrtPi)};
+  }
+};
+
+// gelu(x) = x Phi(x); d/dx = Phi(x) + x phi(x), phi the standard normal density.
+struct GeluOp final : Op {
+  const char* name() const override { return "gelu"; }
+  NDArray compute(const NDArray& a) const { return needle::gelu(a); }
+  Grads gradient(const Tensor& g, const Tensor& out) const override {
+    const Tensor& x = input(out, 0);
+    const Tensor cdf = (erf(x * kInvSqrt2) + 1.0) * 0.5;
+    const Tensor pdf = exp(x * x * -0.5) * kInvSqrt2Pi;
+    return {g * (cdf + x * pdf)};
+  }
+};
+
+// gelu_tanh(x) = x (1 + t) / 2 with t = tanh(u), u = sqrt(2 / pi) (x + 0.044715 x^3);
+// d/dx = (1 + t) / 2 + x (1 - t^2) u' / 2, u' = sqrt(2 / pi) (1 + 3 * 0.044715 x^2).
+struct GeluTanhOp final : Op {
+  const char* name() const override { return "gelu_tanh"; }
+  NDArray compute(const NDArray& a) const { return needle::gelu_tanh(a); }
+  Grads gradient(const Tensor& g, const Tensor& out) const override {
+    const Tensor& x = input(out, 0);
+    const Tensor x2 = x * x;
+    const Tensor t = tanh((x + x2 * x * kGeluTanhCubic) * kSqrt2OverPi);
+    const Tensor du = (x2 * (3.0 * kGeluTanhCubic) + 1.0) * kSqrt2OverPi;
+    return {g * ((t + 1.0) * 0.5 + x * (1.0 - t * t) * du * 0.5)};
+  }
+};
+
+// silu(x) = x sigmoid(x); d/dx = s (1 + x (1 - s)), s = sigmoid(x).
+struct SiluOp final : Op {
+  const char* name() const override { return "silu"; }
+  NDArray compute(const NDArray& a) const { return needle::silu(a); }
+  Grads gradient(const Tensor& g, const Tensor& out) const override {
+    const Tensor& x = input(out, 0);
+    const Tensor s = sigmoid(x);
+    return {g * (s * (x * (1.0 - s) + 1.0))};
+  }
+};
+
 }  // namespace
 
 Tensor add(const Tensor& a, const Tensor& b) {
@@ -319,6 +371,16 @@ Tensor log1p(const Tensor& a) {
 Tensor expm1(const Tensor& a) {
   return apply_op(Expm1Op{}, a);
 }
+Tensor erf(const Tensor& a) {
+  return apply_op(ErfOp{}, a);
+}
+Tensor gelu(const Tensor& a, GeluApproximation approximate) {
+  if (approximate == GeluApproximation::Tanh) return apply_op(GeluTanhOp{}, a);
+  return apply_op(GeluOp{}, a);
+}
+Tensor silu(const Tensor& a) {
+  return apply_op(SiluOp{}, a);
+}
 
 namespace {
 using autograd::cases::Inputs;
@@ -372,6 +434,11 @@ const autograd::cases::Registrar registrar({
      [](const Inputs& x) { return reciprocal(x[0]); }},
     {"log1p", 1, uniform({{3, 4}}, -0.5, 2.0), [](const Inputs& x) { return log1p(x[0]); }},
     {"expm1", 1, uniform({{3, 4}}), [](const Inputs& x) { return expm1(x[0]); }},
+    {"erf", 1, uniform({{3, 4}}, -2.0, 2.0), [](const Inputs& x) { return erf(x[0]); }},
+    {"gelu", 1, uniform({{3, 4}}, -3.0, 3.0), [](const Inputs& x) { return gelu(x[0]); }},
+    {"gelu/tanh", 1, uniform({{3, 4}}, -3.0, 3.0),
+     [](const Inputs& x) { return gelu(x[0], GeluApproximation::Tanh); }},
+    {"silu", 1, uniform({{3, 4}}, -3.0, 3.0), [](const Inputs& x) { return silu(x[0]); }},
 });
 
 }  // namespace
